@@ -1,0 +1,28 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# glibc's dynamic mmap threshold makes PyTorch page-fault heavily; fixed thresholds avoid it.
+export MALLOC_MMAP_THRESHOLD_ := 1000000000
+export MALLOC_TRIM_THRESHOLD_ := 100000000000
+
+.PHONY: demo test lint install install-dev
+
+$(VENV)/bin/activate:
+	python3 -m venv $(VENV)
+
+install: $(VENV)/bin/activate
+	$(PIP) install -q -e .
+
+install-dev: $(VENV)/bin/activate
+	$(PIP) install -q -e '.[dev]'
+
+demo: install
+	$(VENV)/bin/aoikit demo
+
+test: install-dev
+	$(VENV)/bin/pytest -q
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy

@@ -1,0 +1,1 @@
+"""Dataset readers, patching and synthetic data."""
