@@ -1,1 +1,7 @@
-"""training."""
+"""Training: one plain PyTorch loop, step objects per model, config.json + safetensors checkpoints."""
+
+from aoikit.training.checkpoint import load_checkpoint, load_training_state, save_checkpoint
+from aoikit.training.loop import TrainConfig, train
+from aoikit.training.steps import ReconstructionStep
+
+__all__ = ["ReconstructionStep", "TrainConfig", "load_checkpoint", "load_training_state", "save_checkpoint", "train"]
