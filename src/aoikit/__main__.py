@@ -1,0 +1,3 @@
+from aoikit.cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""Command line: parse, call the library, print."""
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from aoikit.errors import AoikitError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    """Print AoikitError as one line on stderr and exit 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AoikitError as exc:
+            typer.echo(f"aoikit: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@_friendly
+def train(
+    out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
+    data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
+    category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
+    model: Annotated[str | None, typer.Option(help="Registered model name.")] = None,
+    latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    patches_per_epoch: Annotated[int | None, typer.Option()] = None,
+    image_size: Annotated[int | None, typer.Option(help="Working size images are resized to.")] = None,
+    window: Annotated[int | None, typer.Option(help="SSIM window for maps (7, 11, 15).")] = None,
+    loss: Annotated[str | None, typer.Option(help="dssim or l2.")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML file with options.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the run's last checkpoint.")] = False,
+) -> None:
+    """Train a detector on the good training images of a dataset."""
+    from aoikit.config import resolve_config
+    from aoikit.pipeline import train_run
+
+    overrides = {
+        "data": data,
+        "category": category,
+        "detector.model": model,
+        "detector.model_config.latent_dim": latent_dim,
+        "detector.image_size": image_size,
+        "detector.window": window,
+        "train.epochs": epochs,
+        "train.batch_size": batch_size,
+        "train.patches_per_epoch": patches_per_epoch,
+        "train.loss": loss,
+        "train.seed": seed,
+        "train.threads": threads,
+    }
+    if resume and config is None and (out / "config.yaml").exists():
+        config = out / "config.yaml"
+    detector = train_run(resolve_config(config, overrides), out, resume=resume)
+    typer.echo(f"model: {out / 'model'}")
+    typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
+    typer.echo(f"calibrated pixel threshold {detector.threshold_:.4f}, image threshold {detector.image_threshold_:.4f}")
+
+
+@app.command()
+@_friendly
+def predict(
+    images: Annotated[list[Path], typer.Argument(help="Images to inspect.")],
+    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    out: Annotated[Path | None, typer.Option(help="Folder for panels (default: RUN/predictions).")] = None,
+) -> None:
+    """Write a panel (original, reconstruction, residual, overlay) per image."""
+    from aoikit.pipeline import predict_paths
+
+    for panel, score, label in predict_paths(run, images, out or run / "predictions"):
+        typer.echo(f"{'ANOMALOUS' if label else 'good':9s} score {score:.4f}  {panel}")
+
+
+@app.command()
+@_friendly
+def evaluate(
+    out: Annotated[Path | None, typer.Option(help="Report folder (default: RUN/eval or runs/baseline-KIND).")] = None,
+    run: Annotated[Path | None, typer.Option(help="Run folder written by 'aoikit train'.")] = None,
+    data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    windows: Annotated[list[int] | None, typer.Option("--windows", help="SSIM windows, repeat the option.")] = None,
+    baseline: Annotated[str | None, typer.Option(help="Evaluate a baseline instead: flat or untrained.")] = None,
+    panels: Annotated[int, typer.Option(help="Per-image panels to draw.")] = 12,
+) -> None:
+    """Pixel AUROC, AUPRO, image AUROC, thresholds and segmentation, per window and per defect type."""
+    from aoikit.config import RunConfig, load_config
+    from aoikit.pipeline import baseline_detector, evaluate_detector, load_run
+
+    if run is None and baseline is None:
+        raise AoikitError("give --run RUN, or --baseline flat|untrained")
+    config = load_config(run / "config.yaml") if run is not None else RunConfig()
+    config.data, config.category = data or config.data, category or config.category
+    detector = baseline_detector(baseline, config) if baseline else load_run(run)  # type: ignore[arg-type]
+    folder = out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}"))
+    title = f"{baseline} baseline" if baseline else str(run)
+    results = evaluate_detector(detector, config, folder, windows or [11], panels, title)
+    for window, res in results.items():
+        typer.echo(
+            f"window {window:2d}: pixel AUROC {res['pixel_auroc']:.4f}  AUPRO {res['aupro']:.4f}  "
+            f"image AUROC {res['image_auroc']:.4f}"
+        )
+    typer.echo(f"report: {folder / 'summary.md'}")
+
+
+@app.command()
+@_friendly
+def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/ssim_ae_study.yaml).")]) -> None:
+    """Train and evaluate a grid of runs, skipping finished ones; write tables and the window figure."""
+    from aoikit.sweep.study import load_study, run_study
+    from aoikit.sweep.tables import METRICS, plot_windows, write_tables
+
+    study = load_study(config)
+    results = run_study(study)
+    out = Path(study.out)
+    typer.echo(f"tables: {write_tables(results, study.windows, out)}")
+    for metric in METRICS:
+        plot_windows(results, study.windows, out / f"windows_{metric}.png", metric)
+    typer.echo(f"figures: {out}/windows_*.png")
+
+
+@app.command()
+@_friendly
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
+    epochs: Annotated[int, typer.Option()] = 25,
+) -> None:
+    """Train on a bundled texture with synthetic defects and show the results."""
+    from aoikit.demo import run_demo
+
+    result = run_demo(out, epochs=epochs)
+    typer.echo(f"pixel AUROC on the synthetic defects: {result.pixel_auroc:.4f}")
+    typer.echo(f"loss plot: {result.loss_plot}")
+    for panel in result.panels:
+        typer.echo(f"panel: {panel}")
+
+
+def main() -> None:
+    """Entry point for ``python -m aoikit``."""
+    sys.exit(app())

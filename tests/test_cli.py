@@ -1,0 +1,65 @@
+"""The command line: train, predict, evaluate, and one-line errors on bad input."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aoikit.cli import app
+
+runner = CliRunner()
+TINY = ["--image-size", "128", "--latent-dim", "16", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = runner.invoke(app, ["train", "--data", str(tiny_dataset), "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_saves_resolved_config_and_model(run_dir: Path) -> None:
+    text = (run_dir / "config.yaml").read_text()
+    assert "latent_dim: 16" in text and "epochs: 1" in text
+    assert (run_dir / "model" / "config.json").exists()
+    assert (run_dir / "history.csv").read_text().count("\n") == 2
+
+
+def test_train_resume_continues_to_more_epochs(run_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--out", str(run_dir), "--resume", "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert (run_dir / "history.csv").read_text().count("\n") == 3
+
+
+def test_predict_writes_panels(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:
+    images = sorted((tiny_dataset / "test").glob("*/*.png"))[:2]
+    result = runner.invoke(app, ["predict", "--run", str(run_dir), "--out", str(tmp_path), *map(str, images)])
+    assert result.exit_code == 0, result.output
+    assert len(list(tmp_path.glob("*_panel.png"))) == 2
+    assert "score" in result.output
+
+
+def test_evaluate_flat_baseline_writes_report(tiny_dataset: Path, tmp_path: Path) -> None:
+    args = ["evaluate", "--baseline", "flat", "--data", str(tiny_dataset), "--out", str(tmp_path), "--panels", "2"]
+    result = runner.invoke(app, [*args, "--windows", "7", "--windows", "15"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "roc.png").exists()
+    assert "window  7" in result.output and "window 15" in result.output
+    assert len(list((tmp_path / "panels").glob("*.png"))) == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--data", "/nonexistent/place", "--out", "{tmp}/r"],
+        ["train", "--out", "{tmp}/r"],
+        ["predict", "--run", "{tmp}", "x.png"],
+        ["train", "--data", "{tmp}", "--out", "{tmp}/r", "--model", "nope"],
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(args: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, [a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.output.strip().count("\n") == 0 and result.output.startswith("aoikit: error:")

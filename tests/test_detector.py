@@ -1,0 +1,68 @@
+"""Detector: fit, calibrate, map, predict, save and load."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aoikit.data import open_dataset, read_gray
+from aoikit.detector import Detector, DetectorConfig
+from aoikit.errors import AoikitError
+from aoikit.training import TrainConfig
+
+
+def _tiny_detector() -> Detector:
+    config = DetectorConfig(model_config={"latent_dim": 16}, image_size=128, patch_size=128)
+    return Detector(config, TrainConfig(epochs=2, patches_per_epoch=32, batch_size=8, amp=False))
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Detector, Path]:
+    dataset = open_dataset(tiny_dataset)
+    images = [read_gray(s.path) for s in dataset.train]
+    out = tmp_path_factory.mktemp("run")
+    return _tiny_detector().fit(images[:8], images[8:], out), out
+
+
+def test_fit_writes_run_and_calibrates(fitted: tuple[Detector, Path]) -> None:
+    detector, out = fitted
+    assert (out / "model" / "model.safetensors").exists() and (out / "loss.png").exists()
+    assert len(detector.history_) == 2
+    assert 0.0 < detector.threshold_ < 2.0
+    assert np.isfinite(detector.image_threshold_)
+
+
+def test_anomaly_map_is_full_size(fitted: tuple[Detector, Path]) -> None:
+    detector, _ = fitted
+    image = np.random.default_rng(0).random((150, 170), dtype=np.float32)
+    amap, recon = detector.anomaly_map(image, window=7)
+    assert amap.shape == recon.shape == image.shape
+    assert not np.allclose(amap, detector.anomaly_map(image, window=15)[0])
+
+
+def test_save_load_round_trip_gives_identical_maps(fitted: tuple[Detector, Path], tmp_path: Path) -> None:
+    detector, _ = fitted
+    detector.save(tmp_path / "copy")
+    loaded = Detector.load(tmp_path / "copy")
+    image = np.random.default_rng(1).random((128, 128), dtype=np.float32)
+    np.testing.assert_array_equal(detector.anomaly_map(image)[0], loaded.anomaly_map(image)[0])
+    assert loaded.threshold_ == detector.threshold_
+    assert loaded.config == detector.config
+
+
+def test_predict_uses_calibrated_thresholds(fitted: tuple[Detector, Path]) -> None:
+    detector, _ = fitted
+    image = np.random.default_rng(2).random((128, 128), dtype=np.float32)
+    result = detector.predict(image)
+    np.testing.assert_array_equal(result.pred_mask, result.anomaly_map > detector.threshold_)
+    assert result.pred_label == int(result.pred_score > detector.image_threshold_)
+
+
+def test_unfitted_detector_says_so() -> None:
+    with pytest.raises(AoikitError, match="not fitted"):
+        _tiny_detector().anomaly_map(np.zeros((128, 128), np.float32))
+
+
+def test_training_checkpoint_is_not_a_detector(fitted: tuple[Detector, Path]) -> None:
+    with pytest.raises(AoikitError, match="not a calibrated detector"):
+        Detector.load(fitted[1] / "best")
