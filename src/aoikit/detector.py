@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+import cv2
 import numpy as np
 import torch
 
@@ -14,6 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import fit_quantile_threshold, image_scores_from_maps
 from aoikit.models import create_model
+from aoikit.preprocess import foreground_mask
 from aoikit.training import TrainConfig, load_checkpoint, save_checkpoint, train
 from aoikit.types import InferenceResult
 
@@ -31,6 +33,8 @@ class DetectorConfig:
     pixel_quantile: float = 0.999
     image_quantile: float = 0.99
     score_sigma: float = 4.0
+    map_sigma: float = 0.0
+    foreground_only: bool = False
 
 
 class Detector:
@@ -86,10 +90,15 @@ class Detector:
         return stitch(out, x.shape[-2:], cfg.patch_size, cfg.stride)[0].numpy()
 
     def residual_map(self, image: np.ndarray, reconstruction: np.ndarray, window: int | None = None) -> np.ndarray:
-        """1 − SSIM between image and reconstruction, at the image's own size."""
-        x = torch.from_numpy(self._prepare(image))[None, None]
-        y = torch.from_numpy(reconstruction)[None, None]
+        """1 − SSIM between image and reconstruction at the image's own size, optionally smoothed and
+        restricted to the part (``map_sigma``, ``foreground_only``)."""
+        prepared = self._prepare(image)
+        x, y = torch.from_numpy(prepared)[None, None], torch.from_numpy(reconstruction)[None, None]
         residual = (1.0 - ssim_map(x, y, window or self.config.window))[0, 0].numpy()
+        if self.config.map_sigma > 0:
+            residual = cv2.GaussianBlur(residual, (0, 0), self.config.map_sigma)
+        if self.config.foreground_only:
+            residual = residual * foreground_mask(prepared)
         return residual if residual.shape == image.shape else resize_gray(residual, image.shape)
 
     def anomaly_map(self, image: np.ndarray, window: int | None = None) -> tuple[np.ndarray, np.ndarray]:
