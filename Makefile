@@ -14,7 +14,7 @@ install: $(VENV)/bin/activate
 	$(PIP) install -q -e .
 
 install-dev: $(VENV)/bin/activate
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,label]'
 
 demo: install
 	$(VENV)/bin/aoikit demo

@@ -1,0 +1,64 @@
+"""prelabel() with a stand-in detector whose maps hold known blobs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aoikit.errors import AoikitError
+from aoikit.labels import WRITERS, RegionConfig, prelabel, read_coco
+
+
+class BlobDetector:
+    """Gives every image the same map: two blobs above ``threshold_``."""
+
+    threshold_ = 0.5
+
+    def anomaly_map(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        amap = np.zeros(image.shape, dtype=np.float32)
+        amap[4:14, 6:20] = 0.8
+        amap[30:40, 30:44] = 0.9
+        return amap, image
+
+
+def images(root: Path) -> list[Path]:
+    paths = [root / "crack" / "000.png", root / "good" / "000.png"]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((48, 64), 128, dtype=np.uint8)).save(path)
+    return paths
+
+
+def test_writes_every_format_and_overlays(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    written = prelabel(BlobDetector(), images(tmp_path / "in"), out, list(WRITERS), class_name="crack")
+    assert set(written) == {*WRITERS, "overlays"}
+    assert all(p.is_file() for paths in written.values() for p in paths)
+    assert [p.name for p in written["overlays"]] == ["crack_000.png", "good_000.png"]
+    assert np.asarray(Image.open(written["overlays"][0])).shape == (48, 64, 3)
+    read = read_coco(out / "coco" / "annotations.json")
+    assert [[(r.box, r.class_name) for r in item.regions] for item in read] == [
+        [((30, 30, 44, 40), "crack"), ((6, 4, 20, 14), "crack")]
+    ] * 2
+
+
+def test_config_overrides_the_detector_threshold(tmp_path: Path) -> None:
+    config = RegionConfig(threshold=0.85)
+    prelabel(BlobDetector(), images(tmp_path / "in"), tmp_path / "out", ["coco"], config=config)
+    read = read_coco(tmp_path / "out" / "coco" / "annotations.json")
+    assert [len(item.regions) for item in read] == [1, 1]
+
+
+def test_unknown_format_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(AoikitError, match="known formats: yolo, voc, coco"):
+        prelabel(BlobDetector(), [], tmp_path, ["coco", "pascal"])
+
+
+def test_uncalibrated_detector_needs_a_config(tmp_path: Path) -> None:
+    class Uncalibrated:
+        def anomaly_map(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return image, image
+
+    with pytest.raises(AoikitError, match="threshold_"):
+        prelabel(Uncalibrated(), [], tmp_path, ["coco"])
