@@ -63,3 +63,18 @@ def test_bad_input_is_one_line_without_traceback(args: list[str], tmp_path: Path
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert result.output.strip().count("\n") == 0 and result.output.startswith("aoikit: error:")
+
+
+def test_prelabel_writes_every_format(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:
+    args = ["prelabel", "--run", str(run_dir), "--images", str(tiny_dataset / "test"), "--out", str(tmp_path)]
+    result = runner.invoke(app, [*args, "--formats", "coco,yolo,voc,labelme,cvat,labelstudio"])
+    assert result.exit_code == 0, result.output
+    for folder in ("coco", "yolo", "voc", "labelme", "cvat", "labelstudio", "overlays"):
+        assert any((tmp_path / folder).rglob("*")), folder
+    assert len(list((tmp_path / "overlays").glob("*.png"))) == len(list((tiny_dataset / "test").rglob("*.png")))
+
+
+def test_prelabel_rejects_unknown_format(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:
+    args = ["prelabel", "--run", str(run_dir), "--images", str(tiny_dataset / "test"), "--out", str(tmp_path)]
+    result = runner.invoke(app, [*args, "--formats", "coco,pdf"])
+    assert result.exit_code == 2 and "pdf" in result.output

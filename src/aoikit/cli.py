@@ -136,6 +136,33 @@ def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/s
 
 @app.command()
 @_friendly
+def prelabel(
+    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    images: Annotated[Path, typer.Option(help="Folder of images (searched recursively).")],
+    out: Annotated[Path, typer.Option(help="Folder for label files and overlays.")] = Path("labels"),
+    formats: Annotated[str, typer.Option(help="Comma-separated: coco,coco_rle,yolo,voc,labelme,cvat,labelstudio.")] = (
+        "coco,yolo,voc,labelme,cvat,labelstudio"
+    ),
+    min_area: Annotated[int, typer.Option(help="Smallest region kept, in pixels.")] = 16,
+) -> None:
+    """Turn anomaly maps into label files (regions above the calibrated threshold) for people to correct."""
+    from aoikit.data.image_io import IMAGE_EXTENSIONS
+    from aoikit.labels import RegionConfig
+    from aoikit.labels import prelabel as write_prelabels
+    from aoikit.pipeline import load_run
+
+    detector = load_run(run)
+    paths = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not paths:
+        raise AoikitError(f"{images}: no images found")
+    config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
+    written = write_prelabels(detector, paths, out, [f.strip() for f in formats.split(",") if f.strip()], config)
+    for kind, files in written.items():
+        typer.echo(f"{kind}: {len(files)} file(s) in {out}")
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
     epochs: Annotated[int, typer.Option()] = 25,
