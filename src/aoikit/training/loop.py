@@ -1,15 +1,12 @@
 """The training loop for reconstruction models: random patches, Adam, validation, checkpoints, resume."""
 
-import csv
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from matplotlib.figure import Figure
 from torch import Tensor, nn
 from tqdm import tqdm
 
@@ -17,6 +14,7 @@ from aoikit.data.patches import random_crops
 from aoikit.errors import AoikitError
 from aoikit.runtime import configure_runtime
 from aoikit.training.checkpoint import load_training_state, save_checkpoint
+from aoikit.training.history import plot_history, write_history
 from aoikit.training.steps import ReconstructionStep
 
 
@@ -112,8 +110,10 @@ def train(
             "torch_rng": torch.get_rng_state(),
         }
         save_checkpoint(out_dir / "last", model_name, model, extra, optimizer, trainer)
-        _write_history(out_dir / "history.csv", history)
-        _plot_history(out_dir / "loss.png", history, cfg.loss)
+        write_history(out_dir / "history.csv", history)
+        plot_history(
+            out_dir / "loss.png", history, {"train_loss": "training", "val_loss": "validation"}, f"{cfg.loss} loss"
+        )
         bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}", best=f"{best:.4f}")
         if cfg.patience is not None and stale >= cfg.patience:
             break
@@ -138,30 +138,3 @@ def _validate(
     """Mean loss over all validation patches."""
     total = sum(step.eval_step(model, batch.to(device))["loss"] * len(batch) for batch in patches.split(batch_size))
     return total / len(patches)
-
-
-def _write_history(path: Path, history: list[dict[str, float]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["epoch", "train_loss", "val_loss", "seconds"])
-        writer.writeheader()
-        writer.writerows(history)
-    os.replace(tmp, path)
-
-
-def _plot_history(path: Path, history: list[dict[str, float]], loss_name: str) -> None:
-    epochs = [row["epoch"] for row in history]
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.subplots()
-    ax.plot(epochs, [row["train_loss"] for row in history], marker=".", label="training")
-    ax.plot(epochs, [row["val_loss"] for row in history], marker=".", label="validation")
-    losses = [row[k] for row in history for k in ("train_loss", "val_loss")]
-    if min(losses) > 0 and max(losses) / min(losses) > 10:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{loss_name} loss")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)

@@ -1,0 +1,195 @@
+"""Compare GANomaly presets on one dataset: the seed's Table 3 with baselines, ROC curves, score histograms."""
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_curve
+from torch import Tensor
+
+from aoikit.data.arrays import load_images
+from aoikit.data.open import open_dataset
+from aoikit.data.split import train_val_split
+from aoikit.errors import AoikitError
+from aoikit.evaluation.latency import frame_latency, timing_setup
+from aoikit.gan_detector import GANomalyDetector, gan_scores, normalised_scores, preset_train_config
+from aoikit.metrics import image_auroc
+from aoikit.models.export import onnx_available
+from aoikit.models.ganomaly import GANomaly, GeneratorOutput
+from aoikit.training.gan_loop import GANTrainConfig
+
+REFERENCE = "ganomaly-l1-l1"
+COLUMNS = {
+    "preset": "preset",
+    "size": "size",
+    "ngf": "ngf",
+    "image_auroc": "image AUROC",
+    "vs_l1_l1_percent": "vs L1-L1 (%)",
+    "flat_auroc": "flat baseline AUROC",
+    "untrained_auroc": "untrained baseline AUROC",
+    "ms_p50": "ms/frame p50",
+    "ms_p99": "ms/frame p99",
+}
+
+FORMATS = {"vs_l1_l1_percent": "{:+.1f}", "ms_p50": "{:.2f}", "ms_p99": "{:.2f}"}
+
+
+def flat_output(x: Tensor) -> GeneratorOutput:
+    """The flat baseline as a generator: each image replaced by its mean grey, latent codes zero (L = 0)."""
+    zero = x.new_zeros(len(x), 1, 1, 1)
+    return GeneratorOutput(x.mean(dim=(-2, -1), keepdim=True).expand_as(x), zero, zero)
+
+
+def compare_presets(
+    data: str,
+    category: str | None,
+    out_dir: Path,
+    presets: list[str],
+    epochs: int,
+    *,
+    train_config: GANTrainConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    val_fraction: float = 0.2,
+    threads: int | None = None,
+    frames: int = 200,
+    test_minmax: bool = False,
+) -> list[dict[str, Any]]:
+    """Train (or reuse) each preset in ``out_dir/<preset>``, evaluate it on the test set, write the table.
+
+    A run with a calibrated ``model/`` is reused as it is; an unfinished one resumes from ``last/``. The
+    flat and untrained baselines go through the same score A as each preset. Latency is batch 1,
+    generator + score on a preset-sized frame, after warm-up. Writes ``table3.csv``, ``table3.md``,
+    ``results.json``, ``roc.png`` and one ``hist_<preset>.png`` per preset.
+
+    Args:
+        train_config: optimisation settings (its ``epochs`` and ``threads`` are replaced); None takes each
+            preset's own.
+        overrides: applied to every preset, e.g. ``{"ngf": 32, "ndf": 32}`` or a smaller ``image_size``.
+        threads: for training and timing; None uses every core.
+        test_minmax: normalise the histograms' scores with the test set's min and max, as the seed study did
+            (labelled "test-fitted (seed protocol)"); AUROC does not depend on it.
+    """
+    threads, conditions = timing_setup(threads)
+    dataset = open_dataset(Path(data), category)
+    seed = (train_config or GANTrainConfig()).seed
+    train_samples, val_samples = train_val_split(dataset.train, val_fraction, seed)
+    train_images = load_images(train_samples, desc="reading training images")
+    val_images = load_images(val_samples, desc="reading validation images")
+    test_images = load_images(dataset.test, desc="reading test images")
+    labels = np.array([s.label for s in dataset.test])
+    if len(set(labels.tolist())) < 2:
+        raise AoikitError(f"{data}: the test set needs good and defective images for AUROC")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    scores: dict[str, np.ndarray] = {}
+    for name in presets:
+        preset, _ = GANomalyDetector(name, **(overrides or {})).resolve()
+        cfg = replace(train_config or preset_train_config(preset), epochs=epochs, threads=threads)
+        detector = _trained(GANomalyDetector(name, cfg, **(overrides or {})), out_dir / name, train_images, val_images)
+        values, how = normalised_scores(detector, test_images, test_minmax)
+        scores[name] = values
+        threshold = None if test_minmax else detector.image_threshold_
+        _plot_histogram(out_dir / f"hist_{name}.png", values, labels, f"{name} ({how})", threshold)
+        rows.append(_evaluate(detector, name, test_images, labels, seed, frames))
+    reference = next((r["image_auroc"] for r in rows if r["preset"] == REFERENCE), None)
+    for row in rows:
+        row["vs_l1_l1_percent"] = None if reference is None else 100 * (row["image_auroc"] / reference - 1)
+    path = "onnxruntime" if onnx_available() else "PyTorch with BatchNorm folded"
+    timing = f"batch 1, generator + score ({path}), {frames} frames after warm-up; {conditions}"
+    _write_tables(out_dir, rows, timing)
+    _plot_roc(out_dir / "roc.png", scores, labels)
+    return rows
+
+
+def _trained(
+    wanted: GANomalyDetector, run_dir: Path, train_images: list[np.ndarray], val_images: list[np.ndarray]
+) -> GANomalyDetector:
+    """The calibrated detector in ``run_dir/model`` if its settings match, else train (resuming) and save it."""
+    if not (run_dir / "model" / "config.json").is_file():
+        return wanted.fit(train_images, val_images, run_dir, resume=True)
+    detector = GANomalyDetector.load(run_dir / "model")
+    if _settings(detector) != _settings(wanted):
+        raise AoikitError(f"{run_dir}: trained with other settings; choose another output folder or remove it")
+    return detector
+
+
+def _settings(detector: GANomalyDetector) -> tuple[dict[str, Any], GANTrainConfig | None]:
+    """What a finished run must share with the one asked for (the thread count may differ)."""
+    cfg = detector.train_config
+    return detector.preset_overrides, None if cfg is None else replace(cfg, threads=None)
+
+
+def _evaluate(
+    detector: GANomalyDetector, name: str, images: list[np.ndarray], labels: np.ndarray, seed: int, frames: int
+) -> dict[str, Any]:
+    """Image AUROC of the preset and of its flat and untrained baselines, and per-frame latency."""
+    config, score = detector.model_.config, detector.score_config_
+    x = detector.prepare(images)
+    torch.manual_seed(seed)
+    untrained = GANomaly(config).eval().generator
+    frame = [x[0, 0].numpy()]
+    latency = frame_latency(lambda: detector.raw_scores(frame), frames)
+    return {
+        "preset": name,
+        "size": config.image_size,
+        "ngf": config.ngf,
+        "image_auroc": image_auroc(detector.raw_scores(images), labels),
+        "vs_l1_l1_percent": None,
+        "flat_auroc": image_auroc(gan_scores(flat_output, x, score), labels),
+        "untrained_auroc": image_auroc(gan_scores(untrained, x, score), labels),
+        "ms_p50": latency["p50"],
+        "ms_p99": latency["p99"],
+    }
+
+
+def _cell(key: str, value: object) -> str:
+    if value is None:
+        return "–"
+    return FORMATS.get(key, "{:.4f}").format(value) if isinstance(value, float) else str(value)
+
+
+def _write_tables(out_dir: Path, rows: list[dict[str, Any]], timing: str) -> None:
+    (out_dir / "results.json").write_text(json.dumps(rows, indent=2))
+    with (out_dir / "table3.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = ["| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cell(key, row[key]) for key in COLUMNS) + " |" for row in rows]
+    notes = f"Image AUROC on the test set; baselines through the same score A. Latency: {timing}."
+    (out_dir / "table3.md").write_text("\n".join(["# GANomaly presets (Table 3)", "", *lines, "", notes, ""]))
+
+
+def _plot_roc(path: Path, scores: dict[str, np.ndarray], labels: np.ndarray) -> None:
+    fig = Figure(figsize=(5, 5), layout="constrained")
+    ax = fig.subplots()
+    for name, values in scores.items():
+        fpr, tpr, _ = roc_curve(labels, values)
+        ax.plot(fpr, tpr, label=f"{name} (AUROC {image_auroc(values, labels):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("false positive rate (images)")
+    ax.set_ylabel("true positive rate (images)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.savefig(path, dpi=100)
+
+
+def _plot_histogram(path: Path, scores: np.ndarray, labels: np.ndarray, title: str, threshold: float | None) -> None:
+    """Normalised scores of good vs defective test images (the seed's Fig. 5b–7b), with the image threshold."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    bins = np.linspace(min(scores.min(), 0.0), max(scores.max(), 1.0), 31).tolist()
+    ax.hist(scores[labels == 0], bins=bins, alpha=0.6, label="good")
+    ax.hist(scores[labels != 0], bins=bins, alpha=0.6, label="defective")
+    if threshold is not None:
+        ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label="image threshold (validation)")
+    ax.set_xlabel("normalised anomaly score A")
+    ax.set_ylabel("test images")
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    fig.savefig(path, dpi=100)

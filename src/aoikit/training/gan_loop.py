@@ -1,0 +1,157 @@
+"""The GANomaly training loop: whole images, two Adam optimisers, linear lr decay, validation, resume."""
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from tqdm import tqdm
+
+from aoikit.errors import AoikitError
+from aoikit.models.ganomaly import GANomaly
+from aoikit.runtime import configure_runtime
+from aoikit.training.checkpoint import load_training_state, save_checkpoint
+from aoikit.training.gan_step import GANomalyStep
+from aoikit.training.history import plot_history, write_history
+
+PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_score": "validation score A"}
+"""History columns drawn in loss.png, with their legend labels."""
+
+
+@dataclass
+class GANTrainConfig:
+    """Optimisation settings for GANomaly.
+
+    ``lr_decay`` scales both learning rates by ``1 − epoch / epochs`` (the linear "lambda" rule of the
+    original code): ``lr`` in the first epoch, ``lr / epochs`` in the last. ``amp`` runs the training steps
+    under bfloat16 autocast (scores and SSIM stay float32). ``threads=None`` uses every available core.
+    """
+
+    epochs: int = 15
+    batch_size: int = 16
+    lr: float = 1e-4
+    beta1: float = 0.5
+    lr_decay: bool = True
+    seed: int = 0
+    threads: int | None = None
+    amp: bool = False
+
+
+def train_gan(
+    model: GANomaly,
+    preset_name: str,
+    train_images: Tensor,
+    val_images: Tensor,
+    step: GANomalyStep,
+    cfg: GANTrainConfig,
+    out_dir: Path,
+    resume: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` on shuffled, randomly mirrored whole images; keep the model with the best validation score.
+
+    The validation score is the mean raw anomaly score A (``step.score``) of the held-out good images in
+    eval mode: it does not depend on the discriminator, and lower means good images are reconstructed and
+    re-encoded better. ``best/`` holds the epoch with the lowest value.
+
+    Args:
+        model: a GANomaly model, trained in place.
+        preset_name: recorded in each checkpoint's config.json as ``preset``.
+        train_images: (N, C, S, S) good images in [0, 1] at the model's image size.
+        val_images: (M, C, S, S) held-out good images in [0, 1].
+        step: the generator loss and the score.
+        cfg: optimisation settings.
+        out_dir: receives ``last/`` (every epoch: both optimisers and the RNG states, for resume),
+            ``best/``, ``history.csv`` and ``loss.png``.
+        resume: continue from ``out_dir/last`` when it exists (a fresh start otherwise).
+        extra: more JSON-able entries for each checkpoint's config.json.
+
+    Returns:
+        One row per epoch (resumed epochs included): the mean generator terms ``g_loss``, ``adv``,
+        ``con``, ``enc``, ``d_loss``, the number of discriminator re-initialisations ``d_resets``,
+        ``val_score``, ``lr`` and ``seconds``.
+    """
+    _check_inputs(model, train_images, val_images, cfg)
+    configure_runtime(cfg.threads)
+    out_dir = Path(out_dir)
+    device = next(model.parameters()).device
+    betas = (cfg.beta1, 0.999)
+    opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=betas)
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=betas)
+    rng = torch.Generator().manual_seed(cfg.seed)
+    extra = {"preset": preset_name, **(extra or {})}
+    history: list[dict[str, float]] = []
+    best = math.inf
+    if resume and (out_dir / "last").exists():
+        state = load_training_state(out_dir / "last", model, opt_g)
+        opt_d.load_state_dict(state["opt_d"])
+        history, best = state["history"], state["best_val"]
+        rng.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+
+    n = len(train_images)
+    batches = math.ceil(n / cfg.batch_size)
+    bar = tqdm(total=cfg.epochs * batches, initial=len(history) * batches, desc=preset_name, unit="batch")
+    for epoch in range(len(history), cfg.epochs):
+        start = time.perf_counter()
+        lr = cfg.lr * (1 - epoch / cfg.epochs) if cfg.lr_decay else cfg.lr
+        for group in [*opt_g.param_groups, *opt_d.param_groups]:
+            group["lr"] = lr
+        row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
+        for index in torch.randperm(n, generator=rng).split(cfg.batch_size):
+            batch = _mirror(train_images[index], rng).to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                logs = step.train_step(model, batch, opt_g, opt_d)
+            logs["g_loss"] = logs.pop("loss")
+            for key in ("g_loss", "adv", "con", "enc", "d_loss"):
+                row[key] += logs[key] * len(index) / n
+            row["d_resets"] += logs["d_reset"]
+            bar.update()
+            bar.set_postfix(epoch=epoch + 1, g=f"{logs['g_loss']:.3f}", d=f"{logs['d_loss']:.3f}")
+        val = validation_score(step, model, val_images, cfg.batch_size)
+        history.append({"epoch": epoch + 1, **row, "val_score": val, "lr": lr, "seconds": time.perf_counter() - start})
+        if val < best:
+            best = val
+            save_checkpoint(out_dir / "best", "ganomaly", model, extra)
+        trainer = {
+            "history": history,
+            "best_val": best,
+            "opt_d": opt_d.state_dict(),
+            "rng": rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        save_checkpoint(out_dir / "last", "ganomaly", model, extra, opt_g, trainer)
+        write_history(out_dir / "history.csv", history)
+        plot_history(out_dir / "loss.png", history, PLOTTED, "loss / score")
+        bar.set_postfix(epoch=epoch + 1, val=f"{val:.4f}", best=f"{best:.4f}")
+    bar.close()
+    return history
+
+
+def validation_score(step: GANomalyStep, model: GANomaly, images: Tensor, batch_size: int) -> float:
+    """Mean raw anomaly score A of ``images`` in eval mode."""
+    device = next(model.parameters()).device
+    total = sum(float(step.eval_step(model, b.to(device))["score"].sum()) for b in images.split(batch_size))
+    return total / len(images)
+
+
+def _mirror(batch: Tensor, rng: torch.Generator) -> Tensor:
+    """Flip each image left-right with probability 1/2."""
+    flip = torch.rand(len(batch), generator=rng) < 0.5
+    return torch.where(flip[:, None, None, None], batch.flip(-1), batch)
+
+
+def _check_inputs(model: GANomaly, train_images: Tensor, val_images: Tensor, cfg: GANTrainConfig) -> None:
+    c = model.config
+    shape = (c.channels, c.image_size, c.image_size)
+    for name, images in (("training", train_images), ("validation", val_images)):
+        if images.ndim != 4 or tuple(images.shape[1:]) != shape or len(images) == 0:
+            raise AoikitError(
+                f"{name} images must be a non-empty (N, {c.channels}, S, S) batch, S = {c.image_size}; "
+                f"got {tuple(images.shape)}"
+            )
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise AoikitError("epochs and batch_size must be positive")
