@@ -78,3 +78,18 @@ def test_prelabel_rejects_unknown_format(run_dir: Path, tiny_dataset: Path, tmp_
     args = ["prelabel", "--run", str(run_dir), "--images", str(tiny_dataset / "test"), "--out", str(tmp_path)]
     result = runner.invoke(app, [*args, "--formats", "coco,pdf"])
     assert result.exit_code == 2 and "pdf" in result.output
+
+
+def test_ganomaly_preset_trains_and_predicts(tiny_dataset: Path, tmp_path: Path) -> None:
+    config = tmp_path / "gan.yaml"
+    config.write_text("detector: {model: ganomaly-ssim-ssim, model_config: {ngf: 8, ndf: 8, image_size: 64}}\n")
+    out = tmp_path / "gan"
+    args = ["train", "--data", str(tiny_dataset), "--out", str(out), "--config", str(config), "--epochs", "1"]
+    result = runner.invoke(app, [*args, "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    image = sorted((tiny_dataset / "test").glob("*/*.png"))[0]
+    result = runner.invoke(app, ["predict", "--run", str(out), "--out", str(tmp_path / "p"), str(image)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p" / f"{image.stem}_panel.png").exists()
+    result = runner.invoke(app, ["evaluate", "--run", str(out)])
+    assert result.exit_code == 2 and "aoikit compare" in result.output

@@ -100,13 +100,13 @@ def evaluate(
 ) -> None:
     """Pixel AUROC, AUPRO, image AUROC, thresholds and segmentation, per window and per defect type."""
     from aoikit.config import RunConfig, load_config
-    from aoikit.pipeline import baseline_detector, evaluate_detector, load_run
+    from aoikit.pipeline import baseline_detector, evaluate_detector, load_autoencoder_run
 
     if run is None and baseline is None:
         raise AoikitError("give --run RUN, or --baseline flat|untrained")
     config = load_config(run / "config.yaml") if run is not None else RunConfig()
     config.data, config.category = data or config.data, category or config.category
-    detector = baseline_detector(baseline, config) if baseline else load_run(run)  # type: ignore[arg-type]
+    detector = baseline_detector(baseline, config) if baseline else load_autoencoder_run(run)  # type: ignore[arg-type]
     folder = out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}"))
     title = f"{baseline} baseline" if baseline else str(run)
     results = evaluate_detector(detector, config, folder, windows or [11], panels, title)
@@ -159,6 +159,33 @@ def prelabel(
     written = write_prelabels(detector, paths, out, [f.strip() for f in formats.split(",") if f.strip()], config)
     for kind, files in written.items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out}")
+
+
+@app.command()
+@_friendly
+def compare(
+    data: Annotated[str, typer.Option(help="Dataset folder.")],
+    out: Annotated[Path, typer.Option(help="Folder for the runs, Table 3, ROC and histograms.")],
+    category: Annotated[str | None, typer.Option()] = None,
+    presets: Annotated[str, typer.Option(help="Comma-separated GANomaly presets.")] = (
+        "ganomaly-l1-l1,ganomaly-ssim-l1,ganomaly-ssim-ssim"
+    ),
+    epochs: Annotated[int, typer.Option()] = 15,
+    ngf: Annotated[int | None, typer.Option(help="Generator base width (default: the preset's 64).")] = None,
+    ndf: Annotated[int | None, typer.Option(help="Discriminator base width.")] = None,
+    threads: Annotated[int | None, typer.Option()] = None,
+    frames: Annotated[int, typer.Option(help="Frames timed for ms per frame.")] = 200,
+    test_minmax: Annotated[bool, typer.Option(help="Histograms with test-fitted min-max (seed protocol).")] = False,
+) -> None:
+    """Train the GANomaly presets on one dataset and write the seed's Table 3 with baselines."""
+    from aoikit.sweep.compare import compare_presets
+
+    overrides = {k: v for k, v in {"ngf": ngf, "ndf": ndf}.items() if v is not None}
+    names = [p.strip() for p in presets.split(",") if p.strip()]
+    compare_presets(
+        data, category, out, names, epochs, overrides=overrides, threads=threads, frames=frames, test_minmax=test_minmax
+    )
+    typer.echo((out / "table3.md").read_text())
 
 
 @app.command()

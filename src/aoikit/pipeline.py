@@ -1,6 +1,8 @@
 """End-to-end jobs the CLI and the demo call: train a run, predict with it."""
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -15,12 +17,16 @@ from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
+from aoikit.gan_detector import GANomalyDetector, preset_train_config
 from aoikit.models import create_model
+from aoikit.models.presets import PRESETS
 from aoikit.runtime import configure_runtime
 from aoikit.viz import save_panel
 
+AnyDetector = Detector | GANomalyDetector
 
-def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detector:
+
+def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> AnyDetector:
     """Train and calibrate a detector on the good training images of ``config.data``."""
     if not config.data:
         raise AoikitError("no dataset given: pass --data PATH or set 'data' in the configuration")
@@ -31,15 +37,37 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     save_config(config, out_dir / "config.yaml")
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")
+    if config.detector.model in PRESETS:
+        preset = PRESETS[config.detector.model]
+        gan_config = replace(
+            preset_train_config(preset),
+            epochs=config.train.epochs,
+            batch_size=config.train.batch_size,
+            seed=config.train.seed,
+            threads=config.train.threads,
+        )
+        gan = GANomalyDetector(config.detector.model, gan_config, **config.detector.model_config)
+        return gan.fit(train_images, val_images, out_dir, resume=resume)
     detector = Detector(config.detector, config.train)
     return detector.fit(train_images, val_images, out_dir, resume=resume)
 
 
-def load_run(run_dir: Path) -> Detector:
-    """The calibrated detector saved by :func:`train_run`."""
-    if not (run_dir / "model").is_dir():
-        raise AoikitError(f"{run_dir}: no trained model here (expected {run_dir / 'model'}); run 'aoikit train' first")
-    return Detector.load(run_dir / "model")
+def load_run(run_dir: Path) -> AnyDetector:
+    """The calibrated detector saved by :func:`train_run` (SSIM autoencoder or GANomaly)."""
+    model_dir = run_dir / "model"
+    if not (model_dir / "config.json").is_file():
+        raise AoikitError(f"{run_dir}: no trained model here (expected {model_dir}); run 'aoikit train' first")
+    if json.loads((model_dir / "config.json").read_text()).get("model") == "ganomaly":
+        return GANomalyDetector.load(model_dir)
+    return Detector.load(model_dir)
+
+
+def load_autoencoder_run(run_dir: Path) -> Detector:
+    """Like :func:`load_run`, for commands that need the patch-wise autoencoder's maps."""
+    detector = load_run(run_dir)
+    if not isinstance(detector, Detector):
+        raise AoikitError(f"{run_dir}: a GANomaly run; evaluate it with 'aoikit compare' (image AUROC, Table 3)")
+    return detector
 
 
 def predict_paths(run_dir: Path, images: Sequence[Path], out_dir: Path) -> list[tuple[Path, float, int]]:

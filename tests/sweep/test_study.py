@@ -28,7 +28,9 @@ def _study(tmp_path: Path, data: Path) -> Path:
     return path
 
 
-def test_sweep_trains_evaluates_and_resumes(tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sweep_trains_evaluates_and_resumes(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     study = load_study(_study(tmp_path, tiny_dataset))
     results = run_study(study)
     assert set(results) == {"bricks", "bricks_short"}

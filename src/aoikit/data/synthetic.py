@@ -77,9 +77,9 @@ def add_defect(image: np.ndarray, rng: np.random.Generator, kind: str) -> tuple[
     return painted.astype(np.float32), mask
 
 
-def _crop(texture: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
-    """A random square crop of the texture, 0.8–1.0 of up to 1.25×``size`` wide, resized to ``size``."""
-    widest = min(min(texture.shape), round(1.25 * size))
+def _crop(texture: np.ndarray, rng: np.random.Generator, size: int, zoom: float) -> np.ndarray:
+    """A random square crop of the texture, 0.8–1.0 of up to 1.25×``size``/``zoom`` wide, resized to ``size``."""
+    widest = min(min(texture.shape), round(1.25 * size / zoom))
     side = int(rng.integers(round(0.8 * widest), widest + 1))
     y, x = (int(rng.integers(0, d - side + 1)) for d in texture.shape)
     crop = texture[y : y + side, x : x + side]
@@ -102,8 +102,11 @@ def make_synthetic_dataset(
     n_test_good: int = 8,
     n_test_defect: int = 24,
     seed: int = 0,
+    zoom: float = 1.0,
 ) -> Path:
     """Write an MVTec AD category ``root/<texture>`` of 8-bit grayscale PNG crops and return its path.
+
+    ``zoom`` > 1 magnifies the texture (smaller crops resized up to ``size``).
 
     Test defects cycle through scratch, blob and smooth, each with a 0/255 mask in ``ground_truth/``.
     The same arguments always write the same files; files of the same name are overwritten.
@@ -114,12 +117,12 @@ def make_synthetic_dataset(
     source = TEXTURES[texture]()
     folder = Path(root) / texture
     for i in range(n_train):
-        _save(_crop(source, rng, size), folder / "train" / "good" / f"{i:03d}.png")
+        _save(_crop(source, rng, size, zoom), folder / "train" / "good" / f"{i:03d}.png")
     for i in range(n_test_good):
-        _save(_crop(source, rng, size), folder / "test" / "good" / f"{i:03d}.png")
+        _save(_crop(source, rng, size, zoom), folder / "test" / "good" / f"{i:03d}.png")
     for i in range(n_test_defect):
         kind = DEFECT_KINDS[i % len(DEFECT_KINDS)]
-        image, mask = add_defect(_crop(source, rng, size) / np.float32(255), rng, kind)
+        image, mask = add_defect(_crop(source, rng, size, zoom) / np.float32(255), rng, kind)
         index = i // len(DEFECT_KINDS)
         _save(np.round(image * 255).astype(np.uint8), folder / "test" / kind / f"{index:03d}.png")
         _save(mask.astype(np.uint8) * 255, folder / "ground_truth" / kind / f"{index:03d}_mask.png")

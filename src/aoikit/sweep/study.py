@@ -12,7 +12,7 @@ import yaml
 from aoikit.config import RunConfig, resolve_config
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.pipeline import baseline_detector, evaluate_detector, load_run, train_run
+from aoikit.pipeline import baseline_detector, evaluate_detector, load_autoencoder_run, train_run
 
 
 @dataclass
@@ -87,7 +87,9 @@ def run_study(study: StudyConfig) -> dict[str, dict[str, dict[str, Any]]]:
             run_dir, config = out / category / f"d{d}", _run_config(study, category, d)
             if not (run_dir / "model" / "model.safetensors").exists():
                 train_run(config, run_dir, resume=True)
-            rows[f"d={d}"] = _evaluate_once(run_dir / "eval", study, config, partial(load_run, run_dir), study.panels)
+            rows[f"d={d}"] = _evaluate_once(
+                run_dir / "eval", study, config, partial(load_autoencoder_run, run_dir), study.panels
+            )
         for kind in study.baselines:
             folder, config = out / category / f"baseline-{kind}", _run_config(study, category)
             rows[f"{kind} baseline"] = _evaluate_once(
