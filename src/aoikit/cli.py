@@ -190,6 +190,39 @@ def compare(
 
 @app.command()
 @_friendly
+def review(
+    labels: Annotated[Path, typer.Argument(help="Folder written by 'aoikit prelabel'.")],
+    images: Annotated[Path, typer.Option(help="Folder holding the labelled images.")],
+    host: Annotated[str, typer.Option(help="Address to bind (local only by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8765,
+    export: Annotated[Path | None, typer.Option(help="Export folder (default LABELS/reviewed).")] = None,
+) -> None:
+    """Serve a local page to accept, reject, adjust and add pre-label regions; every change is saved at once."""
+    from aoikit.review import serve_review
+
+    typer.echo(f"reviewing {labels} at http://{host}:{port}/ (Ctrl+C to stop)")
+    serve_review(labels, images, host=host, port=port, export_dir=export)
+
+
+@app.command("review-export")
+@_friendly
+def review_export(
+    labels: Annotated[Path, typer.Argument(help="Folder with review.json.")],
+    out: Annotated[Path, typer.Option(help="Folder for the corrected labels.")],
+    formats: Annotated[str | None, typer.Option(help="Comma-separated formats (default: those of the pre-labels).")] = (
+        None
+    ),
+) -> None:
+    """Write the reviewed labels (accepted and drawn regions) in the label formats."""
+    from aoikit.review import export_review
+
+    chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+    for kind, files in export_review(labels, out, chosen).items():
+        typer.echo(f"{kind}: {len(files)} file(s) in {out / kind}")
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
     epochs: Annotated[int, typer.Option()] = 25,

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from aoikit.config import RunConfig, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.image_io import read_gray
+from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
@@ -75,10 +76,10 @@ def predict_paths(run_dir: Path, images: Sequence[Path], out_dir: Path) -> list[
     detector = load_run(run_dir)
     configure_runtime(None)
     results = []
-    for path in tqdm(images, desc="predicting", unit="image"):
+    for path, stem in tqdm(list(zip(images, unique_stems(images), strict=True)), desc="predicting", unit="image"):
         image = read_gray(path)
         result = detector.predict(image)
-        panel = out_dir / f"{path.stem}_panel.png"
+        panel = out_dir / f"{stem}_panel.png"
         verdict = "ANOMALOUS" if result.pred_label else "good"
         title = (
             f"{path.name}: score {result.pred_score:.3f} ({verdict}, image threshold {detector.image_threshold_:.3f})"

@@ -4,7 +4,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from aoikit.errors import AoikitError
@@ -32,21 +32,6 @@ def check_classes(labels: Sequence[ImageLabels], class_names: list[str]) -> None
         for region in item.regions:
             if region.class_name not in class_names:
                 raise AoikitError(f"{item.image_path}: class {region.class_name!r} is not one of {class_names}")
-
-
-def unique_stems(image_paths: Sequence[str | PurePath]) -> list[str]:
-    """File stems for per-image files: the image's stem, led by its folder names while two collide.
-
-    ``test/crack/000.png`` and ``test/good/000.png`` become ``crack_000`` and ``good_000``.
-    """
-    paths = [PurePath(p).with_suffix("") for p in image_paths]
-    parts = [[part for part in path.parts if part != path.anchor] for path in paths]
-    stems: list[str] = []
-    for depth in range(1, max((len(p) for p in parts), default=0) + 1):
-        stems = ["_".join(p[-depth:]) for p in parts]
-        if len(set(stems)) == len(stems):
-            return stems
-    return [f"{i:05d}_{stem}" for i, stem in enumerate(stems)]
 
 
 def score_of(region: Region) -> float | None:

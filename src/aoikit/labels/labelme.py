@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aoikit.labels.image_labels import ImageLabels, check_classes, read_json, score_of, unique_stems, write_json
+from aoikit.data.naming import unique_stems
+from aoikit.labels.image_labels import ImageLabels, check_classes, read_json, score_of, write_json
 from aoikit.labels.regions import Region
 
 LABELME_VERSION = "5.5.0"

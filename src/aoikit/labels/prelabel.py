@@ -10,10 +10,11 @@ import numpy as np
 from tqdm import tqdm
 
 from aoikit.data.image_io import read_gray
+from aoikit.data.naming import unique_stems
 from aoikit.errors import AoikitError
 from aoikit.labels.coco import write_coco
 from aoikit.labels.cvat import write_cvat
-from aoikit.labels.image_labels import ImageLabels, unique_stems
+from aoikit.labels.image_labels import ImageLabels
 from aoikit.labels.labelme import write_labelme
 from aoikit.labels.labelstudio import write_labelstudio
 from aoikit.labels.regions import RegionConfig, extract_regions

@@ -7,7 +7,8 @@ is written ``xmin = x0 + 1, xmax = x1``, as the VOC devkit does and detectron2 r
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from aoikit.labels.image_labels import ImageLabels, check_classes, unique_stems
+from aoikit.data.naming import unique_stems
+from aoikit.labels.image_labels import ImageLabels, check_classes
 from aoikit.labels.regions import Region
 
 _CORNERS = ("xmin", "ymin", "xmax", "ymax")

@@ -2,7 +2,7 @@
 
 A line is ``class cx cy w h`` (detect) or ``class x1 y1 x2 y2 ...`` (segment), all normalised by the
 image size. Polygons carry no holes in this format, so holes are left out. Label files are named by
-:func:`~aoikit.labels.image_labels.unique_stems`; put (or link) the images in ``images/`` beside
+:func:`~aoikit.data.naming.unique_stems`; put (or link) the images in ``images/`` beside
 ``labels/`` under the same stems to train on them.
 """
 
@@ -12,7 +12,8 @@ from typing import Literal
 
 import yaml
 
-from aoikit.labels.image_labels import ImageLabels, check_classes, unique_stems
+from aoikit.data.naming import unique_stems
+from aoikit.labels.image_labels import ImageLabels, check_classes
 from aoikit.labels.regions import Region
 
 Task = Literal["detect", "segment"]

@@ -1,0 +1,116 @@
+"""The review page in headless Chromium: adjust a box, draw one, reject one, accept, resume, export."""
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aoikit.labels import ImageLabels, read_voc
+
+pytestmark = pytest.mark.browser
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+    "--window-size=1200,900",
+]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Chromium driven by Selenium, with a fresh profile; skips when either is missing."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs the browser extra (selenium)")
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        pytest.skip("needs Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    session.set_page_load_timeout(30)
+    yield session
+    session.quit()
+
+
+def test_review_in_the_browser(
+    prelabels: list[ImageLabels], serve: Callable[..., str], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def settle() -> None:
+        WebDriverWait(browser, 10).until(
+            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-busy") == "false"
+        )
+
+    def text(testid: str) -> str:
+        return str(browser.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]').text)
+
+    def off_by(box: Any, want: tuple[int, ...] = (10, 12, 46, 34)) -> int:
+        return max(abs(a - b) for a, b in zip(box, want, strict=True))
+
+    def press(key: str) -> None:
+        ActionChains(browser).send_keys(key).perform()
+        settle()
+
+    labels_dir, out = tmp_path / "labels", tmp_path / "reviewed"
+    browser.get(serve(labels_dir, tmp_path / "images", export_dir=out))
+    settle()
+    assert text("left") == "2 images left"
+    first = browser.find_element(By.CSS_SELECTOR, '[data-testid="region-box"][data-id="0"]')
+    assert first.get_attribute("data-selected") == "true"
+
+    zoom, left, top = browser.execute_script(
+        "const m = document.getElementById('stage').getScreenCTM(); return [m.a, m.e, m.f];"
+    )
+    assert zoom > 2, "the 128-px image should be shown enlarged"
+
+    def drag(start: tuple[float, float], end: tuple[float, float]) -> None:
+        """Press at image point ``start``, move halfway, release at ``end``."""
+        points = [start, ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2), end]
+        x, y = ([round(offset + p[i] * zoom) for p in points] for i, offset in ((0, left), (1, top)))
+        actions = ActionBuilder(browser)
+        actions.pointer_action.move_to_location(x[0], y[0]).pointer_down()
+        actions.pointer_action.move_to_location(x[1], y[1]).move_to_location(x[2], y[2]).pointer_up()
+        actions.perform()
+        settle()
+
+    drag((40, 30), (46, 34))  # the first box's bottom-right corner, by (+6, +4)
+    saved = json.loads((labels_dir / "review.json").read_text())
+    assert off_by(saved["images"][0]["regions"][0]["box"]) <= 1, "the adjusted box is saved at once"
+    drag((100, 70), (120, 90))  # a missing box, on empty space
+    assert browser.find_element(By.CSS_SELECTOR, '[data-id="3"]').get_attribute("data-selected") == "true"
+    drag((25, 21), (25, 21))  # a click inside the first box selects it again
+    assert browser.find_element(By.CSS_SELECTOR, '[data-id="0"]').get_attribute("data-selected") == "true"
+
+    press(Keys.TAB)  # select the second region
+    press("r")
+    assert browser.find_element(By.CSS_SELECTOR, '[data-id="1"]').get_attribute("data-status") == "rejected"
+    press("a")  # accept the first image and go on to the second
+    assert (text("position"), text("left")) == ("Image 2 / 2", "1 image left")
+    browser.refresh()
+    settle()
+    assert text("position") == "Image 2 / 2", "a reopened page resumes where the reviewer was"
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="export"]').click()
+    settle()
+    assert text("message").startswith("exported 1 accepted image")
+
+    (item,) = read_voc(sorted((out / "voc").glob("*.xml")))
+    disc = prelabels[0].regions[2]
+    assert len(item.regions) == 3, "the rejected region is left out"
+    assert off_by(item.regions[0].box) <= 1
+    assert item.regions[1].box == disc.box
+    assert off_by(item.regions[2].box, (100, 70, 120, 90)) <= 1
