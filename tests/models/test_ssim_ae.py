@@ -86,3 +86,16 @@ def test_other_channels_and_patch_sizes() -> None:
 def test_invalid_config(cfg: dict[str, int]) -> None:
     with pytest.raises(AoikitError, match="invalid config"):
         create_model("ssim_ae", **cfg)
+
+
+def test_he_init_keeps_signal_alive_through_the_network() -> None:
+    """The encoder must pass the image through to the code (PyTorch's default init gives code std ~0.017)."""
+    torch.manual_seed(0)
+    model = create_model("ssim_ae", latent_dim=100)
+    with torch.no_grad():
+        codes = model.encode(torch.rand(4, 1, 128, 128))
+    assert codes.std() > 0.1
+    conv = model.encoder[0]
+    assert isinstance(conv, torch.nn.Conv2d)
+    expected = (2.0 / (1 + 0.2**2) / (1 * 4 * 4)) ** 0.5
+    assert abs(conv.weight.std().item() - expected) < 0.25 * expected

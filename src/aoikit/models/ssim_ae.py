@@ -41,6 +41,18 @@ def _act() -> nn.LeakyReLU:
     return nn.LeakyReLU(0.2, inplace=True)
 
 
+def _he_init(module: nn.Module) -> None:
+    """He (Kaiming) normal init for LeakyReLU(0.2), zero biases.
+
+    With PyTorch's default init this 18-layer network outputs a near-constant patch and stays there
+    (the flat reconstruction); with He init it leaves that plateau within a few hundred steps.
+    """
+    if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
+        mode = "fan_out" if isinstance(module, nn.ConvTranspose2d) else "fan_in"
+        nn.init.kaiming_normal_(module.weight, a=0.2, mode=mode, nonlinearity="leaky_relu")
+        nn.init.zeros_(module.bias)
+
+
 @register_model("ssim_ae")
 class SSIMAutoencoder(nn.Module):
     """Autoencoder for (N, C, p, p) patches with values in [0, 1]; the output is a sigmoid, also in [0, 1].
@@ -71,6 +83,7 @@ class SSIMAutoencoder(nn.Module):
             in_ch = out_ch
         dec += [nn.ConvTranspose2d(in_ch, c, 4, 2, 1), nn.Sigmoid()]
         self.decoder = nn.Sequential(*dec)
+        self.apply(_he_init)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, p, p) patches to (N, latent_dim, 1, 1) codes."""
