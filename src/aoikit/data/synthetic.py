@@ -54,14 +54,24 @@ def _blob(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
 
 def _smooth(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A patch where the texture is replaced by its blurred version or by flat grey."""
-    mask = _ellipse(rng, image.shape, rng.uniform(0.015, 0.035) * image.size)
-    inside = mask > 0
-    if rng.random() < 0.5:
-        fill = cv2.GaussianBlur(image, (0, 0), 0.02 * min(image.shape) + 2)
-    else:
-        fill = np.full_like(image, image[inside].mean())
-    return np.where(inside, fill, image), inside
+    """A patch where the texture is replaced by its blurred version or by flat grey.
+
+    The mask holds only the pixels that visibly changed (by more than 4% of the range, after a light
+    blur and closing): where the texture was already smooth, blurring it leaves nothing to find. The
+    patch is placed again until at least 0.5% of the image changed; only masked pixels are repainted.
+    """
+    while True:
+        inside = _ellipse(rng, image.shape, rng.uniform(0.015, 0.035) * image.size) > 0
+        if rng.random() < 0.5:
+            fill = cv2.GaussianBlur(image, (0, 0), 0.02 * min(image.shape) + 2)
+        else:
+            fill = np.full_like(image, image[inside].mean())
+        painted = np.where(inside, fill, image)
+        change = cv2.GaussianBlur(np.abs(painted - image), (0, 0), 1.5) > 0.04
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+        mask = cv2.morphologyEx(change.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool) & inside
+        if mask.mean() >= 0.005:
+            return np.where(mask, fill, image), mask
 
 
 def add_defect(image: np.ndarray, rng: np.random.Generator, kind: str) -> tuple[np.ndarray, np.ndarray]:
