@@ -225,7 +225,7 @@ def review_export(
 @_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
-    epochs: Annotated[int, typer.Option()] = 25,
+    epochs: Annotated[int, typer.Option()] = 15,
 ) -> None:
     """Train on a bundled texture with synthetic defects and show the results."""
     from aoikit.demo import run_demo

@@ -1,0 +1,31 @@
+"""The demo's path on a small scale: a trained SSIM autoencoder must find painted defects."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aoikit.config import RunConfig
+from aoikit.data.arrays import load_images, load_masks
+from aoikit.data.open import open_dataset
+from aoikit.data.synthetic import make_synthetic_dataset
+from aoikit.detector import DetectorConfig
+from aoikit.metrics import pixel_auroc
+from aoikit.pipeline import train_run
+from aoikit.training import TrainConfig
+
+
+@pytest.mark.slow
+def test_trained_autoencoder_finds_painted_defects(tmp_path: Path) -> None:
+    root = make_synthetic_dataset(tmp_path / "data", size=128, n_train=16, n_test_good=2, n_test_defect=9, zoom=2.0)
+    config = RunConfig(
+        data=str(root),
+        detector=DetectorConfig(model_config={"patch_size": 64}, image_size=128, patch_size=64, stride=32),
+        train=TrainConfig(epochs=8, patches_per_epoch=512, patch_size=64, threads=1),
+    )
+    detector = train_run(config, tmp_path / "run")
+    assert detector.history_[-1]["val_loss"] < 0.8 * detector.history_[0]["val_loss"]
+    test = open_dataset(root).test
+    images = load_images(test)
+    maps = [detector.anomaly_map(image)[0] for image in images]
+    assert pixel_auroc(np.stack(maps), np.stack(load_masks(test, images))) > 0.85
