@@ -2,6 +2,7 @@
 by Applying Structural Similarity to Autoencoders", Table 1."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
@@ -48,9 +49,10 @@ def _he_init(module: nn.Module) -> None:
     (the flat reconstruction); with He init it leaves that plateau within a few hundred steps.
     """
     if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
-        mode = "fan_out" if isinstance(module, nn.ConvTranspose2d) else "fan_in"
-        nn.init.kaiming_normal_(module.weight, a=0.2, mode=mode, nonlinearity="leaky_relu")
-        nn.init.zeros_(module.bias)
+        fan: Literal["fan_in", "fan_out"] = "fan_out" if isinstance(module, nn.ConvTranspose2d) else "fan_in"
+        nn.init.kaiming_normal_(module.weight, a=0.2, mode=fan, nonlinearity="leaky_relu")
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 @register_model("ssim_ae")
