@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny synthetic dataset and single-threaded torch for fast, quiet tests."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,12 +8,18 @@ import torch
 
 from aoikit.data.synthetic import make_synthetic_dataset
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session on one torch thread, before any fixture builds a model."""
+    torch.set_num_threads(1)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_thread() -> None:
-    """Tiny tensors run far faster on one thread, especially with the other core busy."""
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Each test starts on one torch thread (tiny tensors gain nothing from more, and two threads stall
+    when another process holds a core); a test or command that changes it is reset afterwards."""
+    torch.set_num_threads(1)
+    yield
     torch.set_num_threads(1)
 
 
@@ -21,11 +28,3 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MVTec-layout category of 128-px brick images with painted defects."""
     root = tmp_path_factory.mktemp("synthetic")
     return make_synthetic_dataset(root, size=128, n_train=10, n_test_good=3, n_test_defect=6, seed=1)
-
-
-def shared_data(*parts: str) -> Path:
-    """A folder of ../shared/data, or skip the test cleanly when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available at {path}")
-    return path

@@ -1,7 +1,5 @@
 """SSIM against scikit-image, a direct NumPy reference, and small property checks."""
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -10,15 +8,6 @@ from skimage.metrics import structural_similarity
 
 from aoikit.losses import SSIMLoss, dssim, ssim, ssim_map
 from aoikit.losses.ssim import gaussian_kernel1d
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from threads, and thread start-up dominates on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _pair(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

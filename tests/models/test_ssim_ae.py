@@ -1,7 +1,5 @@
 """The SSIM autoencoder follows Bergmann et al.'s layer table."""
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 from torch import nn
@@ -15,15 +13,6 @@ ENCODER = [(64, 32, 4, 2, 1), (32, 32, 4, 2, 1), (32, 32, 3, 1, 1), (16, 64, 4, 
            (8, 128, 4, 2, 1), (8, 64, 3, 1, 1), (8, 32, 3, 1, 1), (1, None, 8, 1, 0)]  # fmt: skip
 DECODER = [(8, 32, 8, 1, 0), (8, 64, 3, 1, 1), (8, 128, 3, 1, 1), (16, 64, 4, 2, 1), (16, 64, 3, 1, 1),
            (32, 32, 4, 2, 1), (32, 32, 3, 1, 1), (64, 32, 4, 2, 1), (128, 1, 4, 2, 1)]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Two threads stall badly when another process holds one of the two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("latent_dim", [100, 300, 500])

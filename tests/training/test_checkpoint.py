@@ -2,7 +2,6 @@
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,6 @@ from aoikit.errors import AoikitError
 from aoikit.models import create_model
 from aoikit.training import checkpoint
 from aoikit.training.checkpoint import load_checkpoint, load_training_state, save_checkpoint
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Two threads stall badly when another process holds one of the two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _model(seed: int) -> torch.nn.Module:

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,14 +20,6 @@ from aoikit.training import ReconstructionStep, TrainConfig, load_checkpoint, tr
 
 PATCH = 32
 TINY = TrainConfig(epochs=2, batch_size=16, lr=1e-3, patches_per_epoch=64, patch_size=PATCH, threads=1)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Two threads stall badly when another process holds one of the two cores; train() sets 1 itself."""
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
 
 
 def stripes(n: int, size: int, seed: int = 0) -> torch.Tensor:
