@@ -28,6 +28,11 @@ def _friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _names(text: str) -> list[str]:
+    """The non-empty items of a comma-separated option."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 @app.command()
 @_friendly
 def train(
@@ -156,7 +161,7 @@ def prelabel(
     if not paths:
         raise AoikitError(f"{images}: no images found")
     config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
-    written = write_prelabels(detector, paths, out, [f.strip() for f in formats.split(",") if f.strip()], config)
+    written = write_prelabels(detector, paths, out, _names(formats), config)
     for kind, files in written.items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out}")
 
@@ -181,7 +186,7 @@ def compare(
     from aoikit.sweep.compare import compare_presets
 
     overrides = {k: v for k, v in {"ngf": ngf, "ndf": ndf}.items() if v is not None}
-    names = [p.strip() for p in presets.split(",") if p.strip()]
+    names = _names(presets)
     compare_presets(
         data, category, out, names, epochs, overrides=overrides, threads=threads, frames=frames, test_minmax=test_minmax
     )
@@ -216,7 +221,7 @@ def review_export(
     """Write the reviewed labels (accepted and drawn regions) in the label formats."""
     from aoikit.review import export_review
 
-    chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+    chosen = _names(formats) if formats else None
     for kind, files in export_review(labels, out, chosen).items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out / kind}")
 

@@ -1,7 +1,8 @@
 """Shared helpers: map/mask iteration and equal-width score bins filled in bounded chunks."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -98,3 +99,24 @@ class ScoreBins:
 
 def _work_dtype(scores: np.ndarray) -> np.dtype:
     return np.result_type(scores.dtype, np.float32)
+
+
+class _Accumulator(Protocol):
+    def update(self, score_map: np.ndarray, mask: np.ndarray, /) -> object: ...
+
+
+A = TypeVar("A", bound=_Accumulator)
+
+
+def fill(
+    make: Callable[[tuple[float, float], int], A],
+    maps: Maps,
+    masks: Maps,
+    bins: int,
+    score_range: tuple[float, float] | None,
+) -> A:
+    """A binned accumulator fed every (map, mask) pair; the score range defaults to the maps' min/max."""
+    accumulator = make(min_max(maps) if score_range is None else score_range, bins)
+    for score_map, mask in iter_pairs(maps, masks):
+        accumulator.update(score_map, mask)
+    return accumulator

@@ -10,7 +10,7 @@ from typing import Self
 import numpy as np
 from scipy import ndimage
 
-from aoikit.metrics._binning import Maps, iter_pairs, min_max
+from aoikit.metrics._binning import Maps, fill, iter_pairs
 from aoikit.metrics.roc import BinnedROC
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
@@ -112,10 +112,7 @@ def binned_pro(
     maps: Maps, masks: Maps, bins: int = 10_000, score_range: tuple[float, float] | None = None
 ) -> BinnedPRO:
     """Fill a `BinnedPRO` from H×W maps and masks; the score range defaults to the maps' min/max."""
-    accumulator = BinnedPRO(min_max(maps) if score_range is None else score_range, bins)
-    for score_map, mask in iter_pairs(maps, masks):
-        accumulator.update(score_map, mask)
-    return accumulator
+    return fill(BinnedPRO, maps, masks, bins, score_range)
 
 
 def aupro_exact(maps: Maps, masks: Maps, max_fpr: float = 0.3) -> float:

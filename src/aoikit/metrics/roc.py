@@ -4,7 +4,7 @@ from typing import Self
 
 import numpy as np
 
-from aoikit.metrics._binning import Maps, ScoreBins, iter_pairs, min_max
+from aoikit.metrics._binning import Maps, ScoreBins, fill
 
 
 class BinnedROC:
@@ -78,10 +78,7 @@ def binned_roc(
     maps: Maps, masks: Maps, bins: int = 10_000, score_range: tuple[float, float] | None = None
 ) -> BinnedROC:
     """Fill a `BinnedROC` from maps and masks; the score range defaults to the maps' min/max (a first pass)."""
-    accumulator = BinnedROC(min_max(maps) if score_range is None else score_range, bins)
-    for score_map, mask in iter_pairs(maps, masks):
-        accumulator.update(score_map, mask)
-    return accumulator
+    return fill(BinnedROC, maps, masks, bins, score_range)
 
 
 def pixel_roc(
