@@ -3,7 +3,8 @@
 Usage: ``python benchmarks/ssim_ae_variants.py --run runs/ssim_ae_study/screw/d100 [--window 11] [--threads 1]``.
 Each row re-evaluates the same weights (or the flat baseline) through the same maps and metrics with one
 inference-time option changed: overlapping tiles (stride 64), Gaussian smoothing of the residual map, and
-residuals kept only on the part (foreground mask). Prints a Markdown table; thresholds are not involved
+residuals kept only on the part (foreground mask), and every image's grey level and contrast matched to
+the held-out good images (undoing lighting drift between sessions). Prints a Markdown table; thresholds are not involved
 in AUROC/AUPRO, and segmentation rows use the threshold calibrated on held-out good images.
 """
 
@@ -27,6 +28,7 @@ VARIANTS = {
     "+ map smoothing (σ 4)": {"map_sigma": 4.0},
     "+ part only (foreground mask)": {"foreground_only": True},
     "all three": {"stride": 64, "map_sigma": 4.0, "foreground_only": True},
+    "all three + matched intensity": {"stride": 64, "map_sigma": 4.0, "foreground_only": True, "match_intensity": True},
 }
 
 
@@ -48,6 +50,7 @@ def main() -> None:
         base = detector.config
         for variant, changes in VARIANTS.items():
             detector.config = replace(base, **changes)
+            detector.fit_intensity(val_images)
             start = time.perf_counter()
             res = evaluate(detector, test, val_images, [args.window])[0][args.window]
             seg = res["segmentation_calibrated"]

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aoikit.cli import app
+from aoikit.detector import Detector
 
 runner = CliRunner()
 TINY = ["--image-size", "128", "--latent-dim", "16", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
@@ -30,6 +31,15 @@ def test_train_resume_continues_to_more_epochs(run_dir: Path, tmp_path: Path) ->
     result = runner.invoke(app, ["train", "--out", str(run_dir), "--resume", "--epochs", "2"])
     assert result.exit_code == 0, result.output
     assert (run_dir / "history.csv").read_text().count("\n") == 3
+
+
+def test_train_with_matched_intensity_saves_the_reference(tiny_dataset: Path, tmp_path: Path) -> None:
+    args = ["train", "--data", str(tiny_dataset), "--out", str(tmp_path), "--match-intensity"]
+    result = runner.invoke(app, [*args, *TINY])
+    assert result.exit_code == 0, result.output
+    assert "match_intensity: true" in (tmp_path / "config.yaml").read_text()
+    mean, std = Detector.load(tmp_path / "model").intensity_
+    assert 0.0 < mean < 1.0 and 0.0 < std < 0.5
 
 
 def test_predict_writes_panels(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Detector: fit, calibrate, map, predict, save and load."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,22 @@ def test_unfitted_detector_says_so() -> None:
 def test_training_checkpoint_is_not_a_detector(fitted: tuple[Detector, Path]) -> None:
     with pytest.raises(AoikitError, match="not a calibrated detector"):
         Detector.load(fitted[1] / "best")
+
+
+def test_matched_intensity_makes_maps_blind_to_lighting_drift(fitted: tuple[Detector, Path], tmp_path: Path) -> None:
+    detector, _ = fitted
+    image = np.random.default_rng(3).uniform(0.3, 0.7, (128, 128)).astype(np.float32)
+    drifted = 0.85 * image
+    assert not np.allclose(detector.anomaly_map(image)[0], detector.anomaly_map(drifted)[0], atol=1e-3)
+    matched = Detector.from_model(detector.model_, replace(detector.config, match_intensity=True))
+    matched.fit_intensity([image]).calibrate([image])
+    np.testing.assert_allclose(matched.anomaly_map(image)[0], matched.anomaly_map(drifted)[0], atol=1e-4)
+    matched.save(tmp_path / "matched")
+    assert Detector.load(tmp_path / "matched").intensity_ == matched.intensity_
+
+
+def test_matched_intensity_without_reference_says_so(fitted: tuple[Detector, Path]) -> None:
+    detector, _ = fitted
+    matched = Detector.from_model(detector.model_, replace(detector.config, match_intensity=True))
+    with pytest.raises(AoikitError, match="fit_intensity"):
+        matched.reconstruct(np.zeros((128, 128), np.float32))

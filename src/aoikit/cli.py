@@ -47,6 +47,10 @@ def train(
     image_size: Annotated[int | None, typer.Option(help="Working size images are resized to.")] = None,
     window: Annotated[int | None, typer.Option(help="SSIM window for maps (7, 11, 15).")] = None,
     loss: Annotated[str | None, typer.Option(help="dssim or l2.")] = None,
+    match_intensity: Annotated[
+        bool | None,
+        typer.Option("--match-intensity/--no-match-intensity", help="Match grey level and contrast to good images."),
+    ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with options.")] = None,
@@ -67,6 +71,7 @@ def train(
         "train.batch_size": batch_size,
         "train.patches_per_epoch": patches_per_epoch,
         "train.loss": loss,
+        "detector.match_intensity": match_intensity,
         "train.seed": seed,
         "train.threads": threads,
     }

@@ -15,7 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import fit_quantile_threshold, image_scores_from_maps
 from aoikit.models import create_model
-from aoikit.preprocess import foreground_mask
+from aoikit.preprocess import foreground_mask, intensity_reference, match_intensity
 from aoikit.training import TrainConfig, load_checkpoint, save_checkpoint, train
 from aoikit.types import InferenceResult
 
@@ -35,6 +35,7 @@ class DetectorConfig:
     score_sigma: float = 4.0
     map_sigma: float = 0.0
     foreground_only: bool = False
+    match_intensity: bool = False
 
 
 class Detector:
@@ -49,6 +50,8 @@ class Detector:
     ) -> Self:
         """Train on good images, keep the best checkpoint, calibrate on held-out good images."""
         cfg = self.config
+        if cfg.match_intensity:
+            self.fit_intensity(train_images)
         model = create_model(cfg.model, **cfg.model_config)
         train_stack = torch.from_numpy(np.stack([self._prepare(im) for im in train_images]))[:, None]
         val_patches = torch.cat([tile(torch.from_numpy(self._prepare(im))[None], cfg.patch_size) for im in val_images])
@@ -67,8 +70,15 @@ class Detector:
         detector.model_ = model.eval()
         return detector
 
+    def fit_intensity(self, good_images: Sequence[np.ndarray]) -> Self:
+        """Learn the grey level and contrast every image is matched to (``match_intensity``)."""
+        self.intensity_ = intensity_reference(good_images)
+        return self
+
     def calibrate(self, good_images: Sequence[np.ndarray]) -> Self:
-        """Fit pixel and image thresholds on held-out good images only."""
+        """Fit pixel and image thresholds on held-out good images only (and the intensity reference if unset)."""
+        if self.config.match_intensity and not hasattr(self, "intensity_"):
+            self.fit_intensity(good_images)
         maps = [self.anomaly_map(im)[0] for im in good_images]
         self.threshold_ = fit_quantile_threshold(maps, self.config.pixel_quantile)
         scores = image_scores_from_maps(maps, sigma=self.config.score_sigma)
@@ -76,6 +86,10 @@ class Detector:
         return self
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
+        if self.config.match_intensity:
+            if not hasattr(self, "intensity_"):
+                raise AoikitError("match_intensity is on but no reference is fitted: call fit_intensity() first")
+            image = match_intensity(image, self.intensity_)
         size = self.config.image_size
         return image if image.shape == (size, size) else resize_gray(image, size)
 
@@ -122,7 +136,9 @@ class Detector:
     def save(self, directory: Path) -> None:
         """Write config.json + model.safetensors with the calibrated state."""
         self._check_fitted()
-        state = {"threshold_": self.threshold_, "image_threshold_": self.image_threshold_}
+        state: dict[str, Any] = {"threshold_": self.threshold_, "image_threshold_": self.image_threshold_}
+        if hasattr(self, "intensity_"):
+            state["intensity_"] = list(self.intensity_)
         extra = {"detector": asdict(self.config), "train": asdict(self.train_config), "state": state}
         save_checkpoint(directory, self.config.model, self.model_, extra)
 
@@ -136,6 +152,9 @@ class Detector:
         detector.model_ = model.eval()
         detector.threshold_ = float(meta["state"]["threshold_"])
         detector.image_threshold_ = float(meta["state"]["image_threshold_"])
+        if "intensity_" in meta["state"]:
+            mean, std = meta["state"]["intensity_"]
+            detector.intensity_ = (float(mean), float(std))
         return detector
 
     def _check_fitted(self) -> None:
