@@ -105,3 +105,14 @@ def test_short_training_ranks_dark_blobs_above_good_images(tmp_path: Path) -> No
     detector = GANomalyDetector("ganomaly-l1-l1", cfg, **options).fit(train, val, tmp_path)
     scores = detector.score(good + bad)
     assert image_auroc(scores, np.r_[np.zeros(10), np.ones(10)]) >= 0.9
+
+
+def test_matched_intensity_scores_ignore_lighting_drift(images: dict[str, list[np.ndarray]], tmp_path: Path) -> None:
+    detector = GANomalyDetector("ganomaly-ssim-ssim", TINY, match_intensity=True, **NETWORK)
+    detector.fit(images["train"], images["val"], tmp_path)
+    test = images["good"] + images["bad"]
+    drifted = [0.85 * im for im in test]
+    np.testing.assert_allclose(detector.raw_scores(drifted), detector.raw_scores(test), atol=1e-4)
+    loaded = GANomalyDetector.load(tmp_path / "model")
+    assert loaded.match_intensity and loaded.intensity_ == detector.intensity_
+    np.testing.assert_array_equal(loaded.score(test), detector.score(test))

@@ -186,6 +186,7 @@ def compare(
     threads: Annotated[int | None, typer.Option()] = None,
     frames: Annotated[int, typer.Option(help="Frames timed for ms per frame.")] = 200,
     test_minmax: Annotated[bool, typer.Option(help="Histograms with test-fitted min-max (seed protocol).")] = False,
+    match_intensity: Annotated[bool, typer.Option(help="Match grey level and contrast to training images.")] = False,
 ) -> None:
     """Train the GANomaly presets on one dataset and write the seed's Table 3 with baselines."""
     from aoikit.sweep.compare import compare_presets
@@ -193,7 +194,16 @@ def compare(
     overrides = {k: v for k, v in {"ngf": ngf, "ndf": ndf}.items() if v is not None}
     names = _names(presets)
     compare_presets(
-        data, category, out, names, epochs, overrides=overrides, threads=threads, frames=frames, test_minmax=test_minmax
+        data,
+        category,
+        out,
+        names,
+        epochs,
+        overrides=overrides,
+        threads=threads,
+        frames=frames,
+        test_minmax=test_minmax,
+        match_intensity=match_intensity,
     )
     typer.echo((out / "table3.md").read_text())
 

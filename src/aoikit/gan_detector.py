@@ -17,6 +17,7 @@ from aoikit.models.export import Generate, fast_generator
 from aoikit.models.ganomaly import GANomaly
 from aoikit.models.ganomaly_score import ScoreConfig, anomaly_score, pixel_map
 from aoikit.models.presets import GANomalyPreset, get_preset
+from aoikit.preprocess import intensity_reference, match_intensity
 from aoikit.training import load_checkpoint, save_checkpoint
 from aoikit.training.gan_loop import GANTrainConfig, train_gan
 from aoikit.training.gan_step import GANomalyStep
@@ -59,6 +60,7 @@ class GANomalyDetector:
         image_quantile: quantile of the normalised good scores used as ``image_threshold_``.
         pixel_quantile: quantile of the good pixel maps used as ``threshold_``.
         fast: infer through onnxruntime or a BatchNorm-folded copy (``aoikit.models.export``).
+        match_intensity: match every image's grey level and contrast to the training images' (``intensity_``).
         **preset_overrides: preset fields (``image_size``, ``lam``, ...) or network widths ``ngf``/``ndf``.
     """
 
@@ -70,6 +72,7 @@ class GANomalyDetector:
         image_quantile: float = 0.99,
         pixel_quantile: float = 0.999,
         fast: bool = True,
+        match_intensity: bool = False,
         **preset_overrides: Any,
     ) -> None:
         self.preset = preset
@@ -77,6 +80,7 @@ class GANomalyDetector:
         self.image_quantile = image_quantile
         self.pixel_quantile = pixel_quantile
         self.fast = fast
+        self.match_intensity = match_intensity
         self.preset_overrides = preset_overrides
         self.resolve()  # an unknown preset or option fails here, not after training
         self._generate: Generate | None = None
@@ -101,7 +105,9 @@ class GANomalyDetector:
         torch.manual_seed(cfg.seed)
         model = GANomaly(preset.model_config(**network))
         step = GANomalyStep(GeneratorLoss.from_config(preset.loss_config()), preset.score_config())
-        train, val = prepare(train_images, preset.image_size), prepare(val_images, preset.image_size)
+        if self.match_intensity:
+            self.intensity_ = intensity_reference(train_images)
+        train, val = self._inputs(train_images, preset.image_size), self._inputs(val_images, preset.image_size)
         extra = {"detector": self._params()}
         self.history_ = train_gan(model, self.preset, train, val, step, cfg, out_dir, resume, extra)
         best, _ = load_checkpoint(Path(out_dir) / "best")
@@ -141,16 +147,25 @@ class GANomalyDetector:
 
     def prepare(self, images: Sequence[np.ndarray]) -> Tensor:
         """Images as the (N, 1, S, S) batch the network takes."""
-        return prepare(images, self.model_.config.image_size)
+        return self._inputs(images, self.model_.config.image_size)
+
+    def _inputs(self, images: Sequence[np.ndarray], size: int) -> Tensor:
+        if self.match_intensity:
+            if not hasattr(self, "intensity_"):
+                raise AoikitError("match_intensity is on but no reference is fitted: call fit() first")
+            images = [match_intensity(im, self.intensity_) for im in images]
+        return prepare(images, size)
 
     def save(self, directory: Path) -> None:
         """Write config.json + model.safetensors with the preset, score config and calibrated state."""
         self._check_calibrated()
-        state = {
+        state: dict[str, Any] = {
             "normalizer_": self.normalizer_.to_dict(),
             "image_threshold_": self.image_threshold_,
             "threshold_": self.threshold_,
         }
+        if hasattr(self, "intensity_"):
+            state["intensity_"] = list(self.intensity_)
         extra = {
             "detector": self._params(),
             "score": asdict(self.score_config_),
@@ -167,12 +182,16 @@ class GANomalyDetector:
             raise AoikitError(f"{directory}: not a calibrated GANomaly detector (use <run>/model)")
         d, state = meta["detector"], meta["state"]
         train = GANTrainConfig(**meta["train"]) if meta["train"] else None
-        quantiles = {"image_quantile": d["image_quantile"], "pixel_quantile": d["pixel_quantile"]}
-        detector = cls(d["preset"], train, **quantiles, fast=d["fast"], **d["preset_overrides"])
+        options = {k: d[k] for k in ("image_quantile", "pixel_quantile", "fast")}
+        options["match_intensity"] = d.get("match_intensity", False)
+        detector = cls(d["preset"], train, **options, **d["preset_overrides"])
         detector._set_model(model, ScoreConfig(**meta["score"]))
         detector.normalizer_ = MinMaxNormalizer.from_dict(state["normalizer_"])
         detector.image_threshold_ = float(state["image_threshold_"])
         detector.threshold_ = float(state["threshold_"])
+        if "intensity_" in state:
+            mean, std = state["intensity_"]
+            detector.intensity_ = (float(mean), float(std))
         return detector
 
     def _params(self) -> dict[str, Any]:
@@ -181,6 +200,7 @@ class GANomalyDetector:
             "image_quantile": self.image_quantile,
             "pixel_quantile": self.pixel_quantile,
             "fast": self.fast,
+            "match_intensity": self.match_intensity,
             "preset_overrides": dict(self.preset_overrides),
         }
 

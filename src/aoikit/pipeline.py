@@ -47,7 +47,8 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> AnyDete
             seed=config.train.seed,
             threads=config.train.threads,
         )
-        gan = GANomalyDetector(config.detector.model, gan_config, **config.detector.model_config)
+        matched, options = config.detector.match_intensity, config.detector.model_config
+        gan = GANomalyDetector(config.detector.model, gan_config, match_intensity=matched, **options)
         return gan.fit(train_images, val_images, out_dir, resume=resume)
     detector = Detector(config.detector, config.train)
     return detector.fit(train_images, val_images, out_dir, resume=resume)

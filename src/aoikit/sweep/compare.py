@@ -58,6 +58,7 @@ def compare_presets(
     threads: int | None = None,
     frames: int = 200,
     test_minmax: bool = False,
+    match_intensity: bool = False,
 ) -> list[dict[str, Any]]:
     """Train (or reuse) each preset in ``out_dir/<preset>``, evaluate it on the test set, write the table.
 
@@ -73,6 +74,7 @@ def compare_presets(
         threads: for training and timing; None uses every core.
         test_minmax: normalise the histograms' scores with the test set's min and max, as the seed study did
             (labelled "test-fitted (seed protocol)"); AUROC does not depend on it.
+        match_intensity: match every image's grey level and contrast to the training images' (baselines too).
     """
     threads, conditions = timing_setup(threads)
     dataset = open_dataset(Path(data), category)
@@ -91,7 +93,8 @@ def compare_presets(
     for name in presets:
         preset, _ = GANomalyDetector(name, **(overrides or {})).resolve()
         cfg = replace(train_config or preset_train_config(preset), epochs=epochs, threads=threads)
-        detector = _trained(GANomalyDetector(name, cfg, **(overrides or {})), out_dir / name, train_images, val_images)
+        wanted = GANomalyDetector(name, cfg, match_intensity=match_intensity, **(overrides or {}))
+        detector = _trained(wanted, out_dir / name, train_images, val_images)
         values, how = normalised_scores(detector, test_images, test_minmax)
         scores[name] = values
         threshold = None if test_minmax else detector.image_threshold_
@@ -119,10 +122,10 @@ def _trained(
     return detector
 
 
-def _settings(detector: GANomalyDetector) -> tuple[dict[str, Any], GANTrainConfig | None]:
+def _settings(detector: GANomalyDetector) -> tuple[dict[str, Any], bool, GANTrainConfig | None]:
     """What a finished run must share with the one asked for (the thread count may differ)."""
     cfg = detector.train_config
-    return detector.preset_overrides, None if cfg is None else replace(cfg, threads=None)
+    return detector.preset_overrides, detector.match_intensity, None if cfg is None else replace(cfg, threads=None)
 
 
 def _evaluate(
