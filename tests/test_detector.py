@@ -86,3 +86,23 @@ def test_matched_intensity_without_reference_says_so(fitted: tuple[Detector, Pat
     matched = Detector.from_model(detector.model_, replace(detector.config, match_intensity=True))
     with pytest.raises(AoikitError, match="fit_intensity"):
         matched.reconstruct(np.zeros((128, 128), np.float32))
+
+
+def test_area_image_score_is_calibrated_and_saved(fitted: tuple[Detector, Path], tmp_path: Path) -> None:
+    detector, _ = fitted
+    rng = np.random.default_rng(4)
+    good = [rng.uniform(0.3, 0.7, (128, 128)).astype(np.float32) for _ in range(3)]
+    area = Detector.from_model(detector.model_, replace(detector.config, image_score="area", area_quantile=0.9))
+    area.calibrate(good)
+    maps = [area.anomaly_map(im)[0] for im in good]
+    assert area.area_threshold_ == pytest.approx(np.quantile(np.stack(maps), 0.9), rel=1e-5)
+    np.testing.assert_allclose(area.image_scores(maps).mean(), 0.1, atol=0.02)
+    area.save(tmp_path / "area")
+    loaded = Detector.load(tmp_path / "area")
+    assert loaded.area_threshold_ == area.area_threshold_
+    assert loaded.predict(good[0]).pred_score == pytest.approx(area.image_scores(maps[:1])[0])
+
+
+def test_unknown_image_score_fails_early() -> None:
+    with pytest.raises(AoikitError, match="image_score"):
+        DetectorConfig(image_score="mean")

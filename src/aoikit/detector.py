@@ -13,16 +13,22 @@ from aoikit.data.image_io import resize_gray
 from aoikit.data.patches import stitch, tile
 from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
-from aoikit.metrics import fit_quantile_threshold, image_scores_from_maps
+from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
 from aoikit.models import create_model
 from aoikit.preprocess import foreground_mask, intensity_reference, match_intensity
 from aoikit.training import TrainConfig, load_checkpoint, save_checkpoint, train
 from aoikit.types import InferenceResult
 
+IMAGE_SCORES = ("max", "area")
+
 
 @dataclass
 class DetectorConfig:
-    """How images are prepared, reconstructed and turned into maps and decisions."""
+    """How images are prepared, reconstructed and turned into maps and decisions.
+
+    ``image_score``: "max" of the map smoothed with ``score_sigma``, or "area", the share of pixels above the
+    ``area_quantile`` of held-out good pixels (``area_threshold_``, fitted by :meth:`Detector.calibrate`).
+    """
 
     model: str = "ssim_ae"
     model_config: dict[str, Any] = field(default_factory=dict)
@@ -36,6 +42,12 @@ class DetectorConfig:
     map_sigma: float = 0.0
     foreground_only: bool = False
     match_intensity: bool = False
+    image_score: str = "max"
+    area_quantile: float = 0.99
+
+    def __post_init__(self) -> None:
+        if self.image_score not in IMAGE_SCORES:
+            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
 
 
 class Detector:
@@ -81,9 +93,18 @@ class Detector:
             self.fit_intensity(good_images)
         maps = [self.anomaly_map(im)[0] for im in good_images]
         self.threshold_ = fit_quantile_threshold(maps, self.config.pixel_quantile)
-        scores = image_scores_from_maps(maps, sigma=self.config.score_sigma)
+        if self.config.image_score == "area":
+            self.area_threshold_ = fit_quantile_threshold(maps, self.config.area_quantile)
+        scores = self.image_scores(maps)
         self.image_threshold_ = float(np.quantile(scores, self.config.image_quantile))
         return self
+
+    def image_scores(self, maps: Sequence[np.ndarray], area_threshold: float | None = None) -> np.ndarray:
+        """One score per anomaly map (``config.image_score``); "area" counts pixels above ``area_threshold``,
+        by default the calibrated ``area_threshold_``."""
+        if self.config.image_score == "area":
+            return area_scores(maps, self.area_threshold_ if area_threshold is None else area_threshold)
+        return image_scores_from_maps(maps, sigma=self.config.score_sigma)
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         if self.config.match_intensity:
@@ -124,7 +145,7 @@ class Detector:
     def predict(self, image: np.ndarray) -> InferenceResult:
         """Score, label and segment one image with the calibrated thresholds."""
         amap, recon = self.anomaly_map(image)
-        score = float(image_scores_from_maps([amap], sigma=self.config.score_sigma)[0])
+        score = float(self.image_scores([amap])[0])
         return InferenceResult(
             pred_score=score,
             pred_label=int(score > self.image_threshold_),
@@ -139,6 +160,8 @@ class Detector:
         state: dict[str, Any] = {"threshold_": self.threshold_, "image_threshold_": self.image_threshold_}
         if hasattr(self, "intensity_"):
             state["intensity_"] = list(self.intensity_)
+        if hasattr(self, "area_threshold_"):
+            state["area_threshold_"] = self.area_threshold_
         extra = {"detector": asdict(self.config), "train": asdict(self.train_config), "state": state}
         save_checkpoint(directory, self.config.model, self.model_, extra)
 
@@ -152,6 +175,8 @@ class Detector:
         detector.model_ = model.eval()
         detector.threshold_ = float(meta["state"]["threshold_"])
         detector.image_threshold_ = float(meta["state"]["image_threshold_"])
+        if "area_threshold_" in meta["state"]:
+            detector.area_threshold_ = float(meta["state"]["area_threshold_"])
         if "intensity_" in meta["state"]:
             mean, std = meta["state"]["intensity_"]
             detector.intensity_ = (float(mean), float(std))

@@ -3,7 +3,7 @@ import pytest
 from scipy import ndimage
 from sklearn.metrics import roc_auc_score
 
-from aoikit.metrics import aupro, image_auroc, image_scores_from_maps, per_type_metrics, pixel_auroc
+from aoikit.metrics import area_scores, aupro, image_auroc, image_scores_from_maps, per_type_metrics, pixel_auroc
 
 
 @pytest.fixture
@@ -30,6 +30,25 @@ def test_image_scores_smoothed_max_and_top_k_mean() -> None:
     np.testing.assert_allclose(image_scores_from_maps(maps, sigma=0, reduce="topk", top_k=0.01), top)
     with pytest.raises(ValueError, match="reduce"):
         image_scores_from_maps(maps, reduce="median")  # type: ignore[arg-type]
+
+
+def test_area_scores_count_pixels_above_the_threshold() -> None:
+    maps = np.zeros((2, 10, 10), np.float32)
+    maps[1, :3, :5] = 0.9
+    maps[1, 5, 5] = 0.5  # exactly at the threshold: not counted
+    np.testing.assert_array_equal(area_scores(maps, 0.5), [0.0, 0.15])
+
+
+def test_area_score_finds_a_large_faint_defect_that_max_misses() -> None:
+    rng = np.random.default_rng(7)
+    good = [rng.random((40, 40)) * 0.5 for _ in range(6)]
+    for m in good:
+        m[rng.integers(40), rng.integers(40)] = 1.0  # one hot pixel each: the max cannot tell them apart
+    bad = [rng.random((40, 40)) * 0.5 + np.pad(np.full((12, 12), 0.3), 14) for _ in range(6)]
+    labels = np.r_[np.zeros(6), np.ones(6)]
+    threshold = float(np.quantile(np.stack(good), 0.99))
+    assert image_auroc(area_scores(good + bad, threshold), labels) == 1.0
+    assert image_auroc(image_scores_from_maps(good + bad, sigma=0), labels) < 0.5
 
 
 def test_image_auroc_matches_sklearn() -> None:

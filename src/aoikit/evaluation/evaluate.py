@@ -13,7 +13,6 @@ from aoikit.metrics import (
     binned_pro,
     fit_quantile_threshold,
     image_auroc,
-    image_scores_from_maps,
     per_type_metrics,
     segmentation_scores,
     youden_threshold,
@@ -60,13 +59,12 @@ def maps_by_window(
 
 
 def evaluate_maps(
-    maps: Sequence[np.ndarray], test: TestSet, calibrated_threshold: float, score_sigma: float = 4.0
+    maps: Sequence[np.ndarray], test: TestSet, calibrated_threshold: float, scores: np.ndarray
 ) -> dict[str, object]:
-    """Pixel AUROC, AUPRO, image AUROC, and segmentation at a test-fitted and a calibrated threshold."""
+    """Pixel AUROC, AUPRO, image AUROC of ``scores``, and segmentation at a test-fitted and a calibrated threshold."""
     pro = binned_pro(maps, test.masks)
     fpr, tpr, thresholds = pro.pixels.roc()
     youden = youden_threshold(fpr, tpr, thresholds)
-    scores = image_scores_from_maps(maps, sigma=score_sigma)
     return {
         "pixel_auroc": pro.pixels.auroc(),
         "aupro": pro.aupro(0.3),
@@ -83,11 +81,15 @@ def evaluate_maps(
 def evaluate(
     detector: Detector, test: TestSet, val_images: Sequence[np.ndarray], windows: Sequence[int]
 ) -> tuple[dict[int, dict[str, object]], dict[int, list[np.ndarray]], list[np.ndarray]]:
-    """Metrics per SSIM window; thresholds calibrated per window on the held-out good images."""
+    """Metrics per SSIM window; thresholds (pixel, and area for the "area" image score) calibrated per window on
+    the held-out good images."""
     val_maps, _ = maps_by_window(detector, val_images, windows, desc="calibrating")
     test_maps, recons = maps_by_window(detector, test.images, windows, desc="evaluating")
     results = {}
     for window in windows:
-        threshold = fit_quantile_threshold(val_maps[window], detector.config.pixel_quantile)
-        results[window] = evaluate_maps(test_maps[window], test, threshold, detector.config.score_sigma)
+        cfg, good = detector.config, val_maps[window]
+        threshold = fit_quantile_threshold(good, cfg.pixel_quantile)
+        area = fit_quantile_threshold(good, cfg.area_quantile) if cfg.image_score == "area" else None
+        scores = detector.image_scores(test_maps[window], area)
+        results[window] = evaluate_maps(test_maps[window], test, threshold, scores)
     return results, test_maps, recons

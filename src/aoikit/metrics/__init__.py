@@ -1,7 +1,7 @@
 """Anomaly-detection metrics in NumPy: pixel ROC/AUROC, AUPRO, image AUROC, thresholds and calibration."""
 
 from aoikit.metrics.calibration import MinMaxNormalizer, fit_quantile_threshold
-from aoikit.metrics.image import image_auroc, image_scores_from_maps
+from aoikit.metrics.image import area_scores, image_auroc, image_scores_from_maps
 from aoikit.metrics.per_type import per_type_metrics
 from aoikit.metrics.pro import BinnedPRO, aupro, aupro_exact, binned_pro, pro_curve
 from aoikit.metrics.roc import BinnedROC, binned_roc, pixel_auroc, pixel_roc
@@ -12,6 +12,7 @@ __all__ = [
     "BinnedPRO",
     "BinnedROC",
     "MinMaxNormalizer",
+    "area_scores",
     "aupro",
     "aupro_exact",
     "binned_pro",

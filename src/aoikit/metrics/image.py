@@ -35,6 +35,11 @@ def image_scores_from_maps(
     return np.asarray(scores)
 
 
+def area_scores(maps: Maps, threshold: float) -> np.ndarray:
+    """One score per map: the share of its pixels above ``threshold`` (e.g. a high quantile of good pixels)."""
+    return np.asarray([float((np.asarray(m) > threshold).mean()) for m in as_map_list(maps)])
+
+
 def image_auroc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Image AUROC of scores against labels (1 or True: defective); needs both classes."""
     return float(roc_auc_score(np.asarray(labels) != 0, np.asarray(scores)))
