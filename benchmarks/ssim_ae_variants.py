@@ -1,7 +1,7 @@
 """What each change beyond the seed protocol does on a trained SSIM-AE run, beside the flat baseline.
 
 Usage: ``python benchmarks/ssim_ae_variants.py --run runs/ssim_ae_study/screw/d100 [--window 11] [--threads 1]``.
-Each row re-evaluates the same weights (or the flat baseline) through the same maps and metrics with
+Each row re-evaluates the same weights (or the flat and untrained baselines) through the same maps and metrics with
 inference-time options changed: overlapping tiles (stride 64), Gaussian smoothing of the residual map,
 residuals kept only on the part (foreground mask), every image's grey level and contrast matched to the
 held-out good images (undoing lighting drift between sessions), and the "area" image score (the share of
@@ -42,13 +42,15 @@ def main() -> None:
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--window", type=int, default=11)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--baselines", default="flat,untrained", help="comma-separated: flat, untrained")
     args = parser.parse_args()
     print(f"threads: {configure_runtime(args.threads)}; run: {args.run}; window: {args.window}")
     config = load_config(args.run / "config.yaml")
     dataset = open_dataset(Path(config.data), config.category)
     _, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
     val_images, test = load_images(val_samples), load_test_set(dataset.test)
-    models: dict[str, Detector] = {"trained": load_run(args.run), "flat": baseline_detector("flat", config)}
+    models: dict[str, Detector] = {"trained": load_run(args.run)}
+    models |= {kind: baseline_detector(kind, config) for kind in args.baselines.split(",") if kind}
     print("\n| model | variant | pixel AUROC | AUPRO@0.3 | image AUROC | IoU (calibrated) | seconds |")
     print("|---|---|---|---|---|---|---|")
     for name, detector in models.items():
