@@ -1,4 +1,4 @@
-"""What each change beyond the seed protocol does on a trained SSIM-AE run, beside the flat baseline.
+"""What each change beyond the seed protocol does on a trained SSIM-AE run, beside the model-free baselines.
 
 Usage: ``python benchmarks/ssim_ae_variants.py --run runs/ssim_ae_study/screw/d100 [--window 11] [--threads 1]``.
 Each row re-evaluates the same weights (or the flat and untrained baselines) through the same maps and metrics with
