@@ -80,6 +80,9 @@ class OnnxGenerator:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # Spinning workers fight torch's threads (the score runs in torch between frames): at 2 threads it
+        # doubled p50 and gave 5-9x p99 here; without it, 2 threads beat 1 (docs/RESULTS.md).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(to_onnx(model), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, x: Tensor) -> GeneratorOutput:
