@@ -30,3 +30,10 @@ def test_bad_yaml_is_a_one_line_error(tmp_path: Path, text: str) -> None:
     with pytest.raises(AoikitError) as info:
         resolve_config(path, {})
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_settings_are_checked_after_the_yaml_file_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("detector:\n  image_score: mean\n")
+    with pytest.raises(AoikitError, match="image_score"):
+        resolve_config(path, {})

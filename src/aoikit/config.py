@@ -1,6 +1,6 @@
 """Run configuration: built-in defaults < YAML file < command-line options."""
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ def resolve_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
         for parent in reversed(parents):
             nested = {parent: nested}
         _update(config, nested, "option")
-    return config
+    return replace(config, detector=replace(config.detector), train=replace(config.train))  # re-run their checks
 
 
 def save_config(config: RunConfig, path: Path) -> None:
