@@ -1,8 +1,10 @@
 """Shared fixtures: a tiny synthetic dataset and single-threaded torch for fast, quiet tests."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 
@@ -28,3 +30,25 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MVTec-layout category of 128-px brick images with painted defects."""
     root = tmp_path_factory.mktemp("synthetic")
     return make_synthetic_dataset(root, size=128, n_train=10, n_test_good=3, n_test_defect=6, seed=1)
+
+
+def _screw(angle: float, size: int = 160, shift: tuple[int, int] = (0, 0), seed: int = 0) -> np.ndarray:
+    """A dark screw-like part on a bright plate: a shaft with a wide head at one end and grey thread crests at
+    the other, turned by ``angle``."""
+    part = np.zeros((size, size), np.uint8)
+    c = size // 2
+    cv2.rectangle(part, (c - 50, c - 6), (c + 50, c + 6), 1, -1)
+    cv2.rectangle(part, (c - 56, c - 18), (c - 44, c + 18), 1, -1)
+    for k in range(7):
+        cv2.line(part, (c + 8 + 6 * k, c - 9), (c + 11 + 6 * k, c + 9), 2, 2)
+    turn = cv2.getRotationMatrix2D((c, c), angle, 1.0)
+    turn[:, 2] += shift
+    part = cv2.warpAffine(part, turn, (size, size), flags=cv2.INTER_NEAREST)
+    noise = np.random.default_rng(seed).normal(0, 0.02, part.shape)
+    return (np.choose(part, [0.8, 0.3, 0.55]) + noise).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def screw() -> Callable[..., np.ndarray]:
+    """Draws a screw-like part: ``screw(angle, size=160, shift=(0, 0), seed=0)``."""
+    return _screw

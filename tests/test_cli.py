@@ -42,6 +42,13 @@ def test_train_with_matched_intensity_saves_the_reference(tiny_dataset: Path, tm
     assert 0.0 < mean < 1.0 and 0.0 < std < 0.5
 
 
+def test_position_statistics_without_alignment_is_refused_before_training(tiny_dataset: Path, tmp_path: Path) -> None:
+    args = ["train", "--data", str(tiny_dataset), "--out", str(tmp_path / "r"), "--position-norm", *TINY]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "position_norm needs align" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_predict_writes_panels(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:
     images = sorted((tiny_dataset / "test").glob("*/*.png"))[:2]
     result = runner.invoke(app, ["predict", "--run", str(run_dir), "--out", str(tmp_path), *map(str, images)])

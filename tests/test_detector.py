@@ -106,3 +106,15 @@ def test_area_image_score_is_calibrated_and_saved(fitted: tuple[Detector, Path],
 def test_unknown_image_score_fails_early() -> None:
     with pytest.raises(AoikitError, match="image_score"):
         DetectorConfig(image_score="mean")
+
+
+def test_aligned_maps_follow_the_part_and_come_back_in_the_image_frame(fitted: tuple[Detector, Path]) -> None:
+    detector, _ = fitted
+    image = np.full((128, 128), 0.8, np.float32)
+    image[58:70, 20:100], image[46:82, 14:26] = 0.3, 0.3  # a shaft with a wide head at its left end
+    image += np.random.default_rng(5).normal(0, 0.02, image.shape).astype(np.float32)
+    turned = np.ascontiguousarray(np.rot90(image))
+    aligned = Detector.from_model(detector.model_, replace(detector.config, align=True))
+    (upright, recon), turned_map = aligned.anomaly_map(image), aligned.anomaly_map(turned)[0]
+    assert np.corrcoef(np.rot90(upright).ravel(), turned_map.ravel())[0, 1] > 0.95
+    np.testing.assert_array_equal(recon, aligned.reconstruct(image))

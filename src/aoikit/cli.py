@@ -51,6 +51,13 @@ def train(
         bool | None,
         typer.Option("--match-intensity/--no-match-intensity", help="Match grey level and contrast to good images."),
     ] = None,
+    align: Annotated[
+        bool | None, typer.Option("--align/--no-align", help="Turn each part to one pose before reconstruction.")
+    ] = None,
+    position_norm: Annotated[
+        bool | None,
+        typer.Option("--position-norm/--no-position-norm", help="Score residuals against good parts per position."),
+    ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with options.")] = None,
@@ -72,6 +79,8 @@ def train(
         "train.patches_per_epoch": patches_per_epoch,
         "train.loss": loss,
         "detector.match_intensity": match_intensity,
+        "detector.align": align,
+        "detector.position_norm": position_norm,
         "train.seed": seed,
         "train.threads": threads,
     }

@@ -51,10 +51,10 @@ def maps_by_window(
     maps: dict[int, list[np.ndarray]] = {w: [] for w in windows}
     recons = []
     for image in tqdm(images, desc=desc, unit="image", leave=False):
-        recon = detector.reconstruct(image)
+        by_window, recon = detector.residual_maps(image, windows)
         recons.append(recon)
         for window in windows:
-            maps[window].append(detector.residual_map(image, recon, window))
+            maps[window].append(by_window[window])
     return maps, recons
 
 

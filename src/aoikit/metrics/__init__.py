@@ -3,6 +3,7 @@
 from aoikit.metrics.calibration import MinMaxNormalizer, fit_quantile_threshold
 from aoikit.metrics.image import area_scores, image_auroc, image_scores_from_maps
 from aoikit.metrics.per_type import per_type_metrics
+from aoikit.metrics.position import PositionStats
 from aoikit.metrics.pro import BinnedPRO, aupro, aupro_exact, binned_pro, pro_curve
 from aoikit.metrics.roc import BinnedROC, binned_roc, pixel_auroc, pixel_roc
 from aoikit.metrics.segmentation import segmentation_scores
@@ -12,6 +13,7 @@ __all__ = [
     "BinnedPRO",
     "BinnedROC",
     "MinMaxNormalizer",
+    "PositionStats",
     "area_scores",
     "aupro",
     "aupro_exact",

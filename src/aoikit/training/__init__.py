@@ -1,7 +1,15 @@
 """Training: one plain PyTorch loop, step objects per model, config.json + safetensors checkpoints."""
 
-from aoikit.training.checkpoint import load_checkpoint, load_training_state, save_checkpoint
+from aoikit.training.checkpoint import load_arrays, load_checkpoint, load_training_state, save_checkpoint
 from aoikit.training.loop import TrainConfig, train
 from aoikit.training.steps import ReconstructionStep
 
-__all__ = ["ReconstructionStep", "TrainConfig", "load_checkpoint", "load_training_state", "save_checkpoint", "train"]
+__all__ = [
+    "ReconstructionStep",
+    "TrainConfig",
+    "load_arrays",
+    "load_checkpoint",
+    "load_training_state",
+    "save_checkpoint",
+    "train",
+]

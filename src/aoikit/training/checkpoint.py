@@ -25,6 +25,7 @@ from aoikit.errors import AoikitError
 from aoikit.models import create_model, model_config
 
 CONFIG, WEIGHTS, STATE_JSON, STATE_TENSORS = "config.json", "model.safetensors", "state.json", "state.safetensors"
+ARRAYS = "arrays.safetensors"
 
 
 def _sibling(directory: Path, suffix: str) -> Path:
@@ -101,6 +102,7 @@ def save_checkpoint(
     extra: dict[str, Any] | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     trainer_state: dict[str, Any] | None = None,
+    arrays: dict[str, torch.Tensor] | None = None,
 ) -> None:
     """Atomically write a checkpoint that :func:`load_checkpoint` rebuilds through the model registry.
 
@@ -111,6 +113,7 @@ def save_checkpoint(
         extra: JSON-able entries merged into config.json (e.g. the run configuration).
         optimizer: also save its state, for :func:`load_training_state`.
         trainer_state: also save this nested dict of JSON values and tensors (epoch, RNG states, ...).
+        arrays: named tensors learned beside the weights (e.g. statistics of good images), for :func:`load_arrays`.
     """
     if extra and {"model", "model_config"} & set(extra):
         raise ValueError("extra must not contain the keys 'model' or 'model_config'")
@@ -128,6 +131,8 @@ def save_checkpoint(
         state = {"optimizer": optimizer.state_dict() if optimizer else None, "trainer": trainer_state}
         _write_json(tmp / STATE_JSON, _encode(state, tensors, "state"))
         _write_tensors(tmp / STATE_TENSORS, tensors)
+    if arrays:
+        _write_tensors(tmp / ARRAYS, arrays)
     _fsync(tmp)
     if directory.exists():
         directory.rename(old)
@@ -181,6 +186,12 @@ def load_checkpoint(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
     model = create_model(config["model"], **config["model_config"])
     _load_weights(directory, model)
     return model, config
+
+
+def load_arrays(directory: Path) -> dict[str, torch.Tensor]:
+    """The ``arrays`` given to :func:`save_checkpoint` (empty when none were saved)."""
+    path = _readable(directory) / ARRAYS
+    return _read_tensors(path) if path.is_file() else {}
 
 
 def load_training_state(directory: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
