@@ -29,7 +29,8 @@ class DetectorConfig:
     ``align``: turn every image's part to one pose (:func:`aoikit.preprocess.align_part`) before reconstruction;
     maps and reconstructions are brought back to the image's own frame.
     ``position_norm`` (needs ``align``): score each aligned residual against good training images' residuals at
-    the same position, (r − mean) / (std + median std) (:class:`aoikit.metrics.PositionStats`, ``position_``).
+    the same position: (r − mean) / (std + median std), shifted to stay ≥ 0 (:class:`aoikit.metrics.PositionStats`,
+    fitted as ``position_``).
     ``image_score``: "max" of the map smoothed with ``score_sigma``, or "area", the share of pixels above the
     ``area_quantile`` of held-out good pixels (``area_threshold_``, fitted by :meth:`Detector.calibrate`).
     """
@@ -160,19 +161,21 @@ class Detector:
         x, matrix = self._prepare(image)
         return self._to_image(self._reconstruct(x), matrix, image, None)
 
-    def _working_maps(self, x: np.ndarray, windows: Sequence[int]) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """1 − SSIM maps of a working-frame image per window (smoothed, part only as configured), and its
-        reconstruction."""
+    def _working_maps(
+        self, x: np.ndarray, windows: Sequence[int]
+    ) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray | None]:
+        """1 − SSIM maps of a working-frame image per window (smoothed, part only as configured), its
+        reconstruction, and the part mask when ``foreground_only``."""
         recon = self._reconstruct(x)
         xt, yt = torch.from_numpy(x)[None, None], torch.from_numpy(recon)[None, None]
-        part = foreground_mask(x) if self.config.foreground_only else None
         maps = {}
         for window in windows:
             residual = (1.0 - ssim_map(xt, yt, window))[0, 0].numpy()
             if self.config.map_sigma > 0:
                 residual = cv2.GaussianBlur(residual, (0, 0), self.config.map_sigma)
-            maps[window] = residual if part is None else residual * part
-        return maps, recon
+            maps[window] = residual
+        part = foreground_mask(x) if self.config.foreground_only else None
+        return (maps if part is None else {w: m * part for w, m in maps.items()}), recon, part
 
     def _standardise(self, residual: np.ndarray, window: int) -> np.ndarray:
         if not hasattr(self, "position_"):
@@ -186,9 +189,11 @@ class Detector:
         reconstruction: 1 − SSIM between image and reconstruction, then smoothing, the part mask and position
         statistics as configured. With ``align``, pixels the aligned frame did not cover score 0."""
         x, matrix = self._prepare(image)
-        maps, recon = self._working_maps(x, windows)
+        maps, recon, part = self._working_maps(x, windows)
         if self.config.position_norm:
             maps = {window: self._standardise(residual, window) for window, residual in maps.items()}
+            if part is not None:  # off the part stays the lowest score
+                maps = {window: residual * part for window, residual in maps.items()}
         native = {window: self._to_image(residual, matrix, image, 0.0) for window, residual in maps.items()}
         return native, self._to_image(recon, matrix, image, None)
 

@@ -12,8 +12,9 @@ def test_statistics_and_standard_scores_have_known_values() -> None:
     stats = PositionStats.fit([low, high])
     np.testing.assert_allclose(stats.mean, [[0, 1, 1], [1, 1, 1]])
     np.testing.assert_allclose(stats.std, [[0, 1, 1], [1, 1, 1]])
-    assert stats.floor == 1.0
-    np.testing.assert_allclose(stats.standardise(np.full((2, 3), 3.0, np.float32)), [[3, 1, 1], [1, 1, 1]])
+    assert stats.floor == 1.0 and stats.offset == 0.5
+    np.testing.assert_allclose(stats.standardise(np.full((2, 3), 3.0, np.float32)), [[3.5, 1.5, 1.5], [1.5, 1.5, 1.5]])
+    assert stats.standardise(np.zeros((2, 3), np.float32)).min() == 0.0
 
 
 def test_wrong_frame_and_too_few_maps_are_refused() -> None:

@@ -11,7 +11,9 @@ class PositionStats:
     """Mean and standard deviation of good residual maps at every pixel of a fixed (aligned) frame.
 
     ``floor`` is the median standard deviation over the pixels where it is not zero; adding it to every
-    pixel's deviation keeps positions where good maps happened to agree from amplifying noise.
+    pixel's deviation keeps positions where good maps happened to agree from amplifying noise. ``offset`` is
+    the largest mean / (std + floor): adding it makes every standard score of a non-negative residual
+    non-negative, so masked-out pixels (0) still rank lowest.
     """
 
     mean: np.ndarray
@@ -29,8 +31,13 @@ class PositionStats:
         floor = float(np.median(spread)) if spread.size else 1.0
         return cls(mean.astype(np.float32), std.astype(np.float32), floor)
 
+    @property
+    def offset(self) -> float:
+        """Shift that makes the standard score of a zero residual non-negative at every position."""
+        return float(np.max(self.mean / (self.std + self.floor)))
+
     def standardise(self, residual: np.ndarray) -> np.ndarray:
-        """(residual − mean) / (std + floor), pixel by pixel."""
+        """(residual − mean) / (std + floor) + offset, pixel by pixel."""
         if residual.shape != self.mean.shape:
             raise ValueError(f"residual map {residual.shape} does not match the statistics' frame {self.mean.shape}")
-        return ((residual - self.mean) / (self.std + self.floor)).astype(np.float32)
+        return ((residual - self.mean) / (self.std + self.floor) + self.offset).astype(np.float32)
