@@ -34,7 +34,7 @@ def save_panel(
     panels: list[tuple[str, np.ndarray, dict[str, object]]] = [
         ("original", image, {"cmap": "gray", "vmin": 0, "vmax": 1}),
         ("reconstruction", reconstruction, {"cmap": "gray", "vmin": 0, "vmax": 1}),
-        ("residual (1 − SSIM)", anomaly_map, {"cmap": "inferno", "vmin": 0, "vmax": max(threshold * 1.5, 1e-6)}),
+        ("anomaly map", anomaly_map, {"cmap": "inferno", "vmin": 0, "vmax": max(threshold * 1.5, 1e-6)}),
         (f"segmentation > {threshold:.3f}", overlay(image, anomaly_map > threshold), {}),
     ]
     if ground_truth is not None:
