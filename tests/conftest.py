@@ -10,6 +10,8 @@ import torch
 
 from aoikit.data.synthetic import make_synthetic_dataset
 
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start the session on one torch thread, before any fixture builds a model."""
@@ -23,6 +25,14 @@ def _one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data next to the repository; skips the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Fixtures for the data tests: tiny image trees and the optional shared real data."""
+"""Fixtures for the data tests: tiny image trees."""
 
 import zlib
 from collections.abc import Callable
@@ -9,8 +9,6 @@ import pytest
 from PIL import Image
 
 from aoikit.data.synthetic import make_synthetic_dataset
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 WriteImage = Callable[..., Path]
 
@@ -35,11 +33,3 @@ def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic MVTec category: 10 train, 4 test good, 6 test defects (2 per kind), 64 px."""
     root = tmp_path_factory.mktemp("synthetic")
     return make_synthetic_dataset(root, texture="gravel", size=64, n_train=10, n_test_good=4, n_test_defect=6)
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """The real data next to the repository; skips the test when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
-    return SHARED_DATA

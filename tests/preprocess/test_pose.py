@@ -1,11 +1,13 @@
 """Pose normalisation: an elongated part ends up horizontal, centred, wide end left."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from aoikit.data import read_gray
 from aoikit.preprocess import align_part, part_pose, unalign
 
 
@@ -38,3 +40,14 @@ def test_unalign_puts_a_mark_back_where_the_image_had_it(screw: Callable[..., np
     back = unalign(mark, matrix, fill=0.0)
     ys, xs = np.nonzero(back > 0.5)
     np.testing.assert_allclose((xs.mean(), ys.mean()), point, atol=1.0)
+
+
+@pytest.mark.data
+def test_real_screws_align_the_same_whichever_way_they_lie(shared_data: Path) -> None:
+    paths = sorted((shared_data / "mvtec_ad" / "screw" / "test" / "good").glob("*.png"))[:8]
+    for path in paths:
+        image = read_gray(path)
+        aligned = align_part(image)[0]
+        for turns in (1, 2):
+            turned = align_part(np.ascontiguousarray(np.rot90(image, turns)))[0]
+            assert np.corrcoef(aligned.ravel(), turned.ravel())[0, 1] > 0.9, (path.name, turns)
