@@ -64,6 +64,7 @@ def test_evaluate_flat_baseline_writes_report(tiny_dataset: Path, tmp_path: Path
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "roc.png").exists()
     assert "window  7" in result.output and "window 15" in result.output
     assert len(list((tmp_path / "panels").glob("*.png"))) == 2
+    assert "defective flagged (TPR)" in (tmp_path / "summary.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -58,10 +58,25 @@ def maps_by_window(
     return maps, recons
 
 
+def image_decisions(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """Share of defective images flagged (TPR) and of good images flagged (FPR) when flagging scores > threshold."""
+    flagged = scores > threshold
+    return {
+        "threshold": float(threshold),
+        "tpr": float(flagged[labels == 1].mean()) if (labels == 1).any() else float("nan"),
+        "fpr": float(flagged[labels == 0].mean()) if (labels == 0).any() else float("nan"),
+    }
+
+
 def evaluate_maps(
-    maps: Sequence[np.ndarray], test: TestSet, calibrated_threshold: float, scores: np.ndarray
+    maps: Sequence[np.ndarray],
+    test: TestSet,
+    calibrated_threshold: float,
+    scores: np.ndarray,
+    image_threshold: float | None = None,
 ) -> dict[str, object]:
-    """Pixel AUROC, AUPRO, image AUROC of ``scores``, and segmentation at a test-fitted and a calibrated threshold."""
+    """Pixel AUROC, AUPRO, image AUROC of ``scores``, segmentation at a test-fitted and a calibrated threshold,
+    and image decisions at the calibrated ``image_threshold`` when given."""
     pro = binned_pro(maps, test.masks)
     fpr, tpr, thresholds = pro.pixels.roc()
     youden = youden_threshold(fpr, tpr, thresholds)
@@ -75,14 +90,19 @@ def evaluate_maps(
         "segmentation_calibrated": segmentation_scores(maps, test.masks, calibrated_threshold),
         "per_type": per_type_metrics(maps, test.masks, test.labels, test.types, image_scores=scores),
         "roc": {"fpr": fpr, "tpr": tpr},
+        **(
+            {}
+            if image_threshold is None
+            else {"images_calibrated": image_decisions(scores, test.labels, image_threshold)}
+        ),
     }
 
 
 def evaluate(
     detector: Detector, test: TestSet, val_images: Sequence[np.ndarray], windows: Sequence[int]
 ) -> tuple[dict[int, dict[str, object]], dict[int, list[np.ndarray]], list[np.ndarray]]:
-    """Metrics per SSIM window; thresholds (pixel, and area for the "area" image score) calibrated per window on
-    the held-out good images."""
+    """Metrics per SSIM window; thresholds (pixel, image, and area for the "area" image score) calibrated per
+    window on the held-out good images."""
     val_maps, _ = maps_by_window(detector, val_images, windows, desc="calibrating")
     test_maps, recons = maps_by_window(detector, test.images, windows, desc="evaluating")
     results = {}
@@ -91,5 +111,6 @@ def evaluate(
         threshold = fit_quantile_threshold(good, cfg.pixel_quantile)
         area = fit_quantile_threshold(good, cfg.area_quantile) if cfg.image_score == "area" else None
         scores = detector.image_scores(test_maps[window], area)
-        results[window] = evaluate_maps(test_maps[window], test, threshold, scores)
+        image_threshold = float(np.quantile(detector.image_scores(good, area), cfg.image_quantile))
+        results[window] = evaluate_maps(test_maps[window], test, threshold, scores, image_threshold)
     return results, test_maps, recons
