@@ -116,12 +116,19 @@ class Detector:
         if self.config.position_norm and not hasattr(self, "position_"):
             self.fit_position(good_images)
         maps = [self.anomaly_map(im)[0] for im in good_images]
-        self.threshold_ = fit_quantile_threshold(maps, self.config.pixel_quantile)
-        if self.config.image_score == "area":
-            self.area_threshold_ = fit_quantile_threshold(maps, self.config.area_quantile)
-        scores = self.image_scores(maps)
-        self.image_threshold_ = float(np.quantile(scores, self.config.image_quantile))
+        self.threshold_, area, self.image_threshold_ = self.fit_thresholds(maps)
+        if area is not None:
+            self.area_threshold_ = area
         return self
+
+    def fit_thresholds(self, good_maps: Sequence[np.ndarray]) -> tuple[float, float | None, float]:
+        """Pixel threshold, area threshold (None unless the "area" image score) and image threshold: the
+        configured quantiles of good images' maps and of their image scores."""
+        cfg = self.config
+        pixel = fit_quantile_threshold(good_maps, cfg.pixel_quantile)
+        area = fit_quantile_threshold(good_maps, cfg.area_quantile) if cfg.image_score == "area" else None
+        image = float(np.quantile(self.image_scores(good_maps, area), cfg.image_quantile))
+        return pixel, area, image
 
     def image_scores(self, maps: Sequence[np.ndarray], area_threshold: float | None = None) -> np.ndarray:
         """One score per anomaly map (``config.image_score``); "area" counts pixels above ``area_threshold``,

@@ -11,7 +11,6 @@ from aoikit.data.dataset import Sample
 from aoikit.detector import Detector
 from aoikit.metrics import (
     binned_pro,
-    fit_quantile_threshold,
     image_auroc,
     per_type_metrics,
     segmentation_scores,
@@ -73,10 +72,10 @@ def evaluate_maps(
     test: TestSet,
     calibrated_threshold: float,
     scores: np.ndarray,
-    image_threshold: float | None = None,
+    image_threshold: float,
 ) -> dict[str, object]:
     """Pixel AUROC, AUPRO, image AUROC of ``scores``, segmentation at a test-fitted and a calibrated threshold,
-    and image decisions at the calibrated ``image_threshold`` when given."""
+    and image decisions at the calibrated ``image_threshold``."""
     pro = binned_pro(maps, test.masks)
     fpr, tpr, thresholds = pro.pixels.roc()
     youden = youden_threshold(fpr, tpr, thresholds)
@@ -90,11 +89,7 @@ def evaluate_maps(
         "segmentation_calibrated": segmentation_scores(maps, test.masks, calibrated_threshold),
         "per_type": per_type_metrics(maps, test.masks, test.labels, test.types, image_scores=scores),
         "roc": {"fpr": fpr, "tpr": tpr},
-        **(
-            {}
-            if image_threshold is None
-            else {"images_calibrated": image_decisions(scores, test.labels, image_threshold)}
-        ),
+        "images_calibrated": image_decisions(scores, test.labels, image_threshold),
     }
 
 
@@ -107,10 +102,7 @@ def evaluate(
     test_maps, recons = maps_by_window(detector, test.images, windows, desc="evaluating")
     results = {}
     for window in windows:
-        cfg, good = detector.config, val_maps[window]
-        threshold = fit_quantile_threshold(good, cfg.pixel_quantile)
-        area = fit_quantile_threshold(good, cfg.area_quantile) if cfg.image_score == "area" else None
+        threshold, area, image_threshold = detector.fit_thresholds(val_maps[window])
         scores = detector.image_scores(test_maps[window], area)
-        image_threshold = float(np.quantile(detector.image_scores(good, area), cfg.image_quantile))
         results[window] = evaluate_maps(test_maps[window], test, threshold, scores, image_threshold)
     return results, test_maps, recons

@@ -35,12 +35,12 @@ def summary_markdown(results: dict[int, dict[str, Any]], title: str) -> str:
             row = [window, label, res[f"threshold_{kind}"], seg["iou"], seg["dice"], seg["tpr"], seg["fpr"]]
             lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
     lines += ["", "The calibrated threshold is a quantile of residuals of held-out good validation images."]
-    decided = {w: res["images_calibrated"] for w, res in results.items() if "images_calibrated" in res}
-    if decided:
-        lines += ["", "## Parts flagged at the calibrated image threshold", ""]
-        lines += ["| window | threshold | defective flagged (TPR) | good flagged (FPR) |", "|---|---|---|---|"]
-        lines += [f"| {w} | {_fmt(d['threshold'])} | {_fmt(d['tpr'])} | {_fmt(d['fpr'])} |" for w, d in decided.items()]
-        lines += ["", "The image threshold is a quantile of the image scores of held-out good validation images."]
+    lines += ["", "## Parts flagged at the calibrated image threshold", ""]
+    lines += ["| window | threshold | defective flagged (TPR) | good flagged (FPR) |", "|---|---|---|---|"]
+    for window, res in results.items():
+        d = res["images_calibrated"]
+        lines.append(f"| {window} | {_fmt(d['threshold'])} | {_fmt(d['tpr'])} | {_fmt(d['fpr'])} |")
+    lines += ["", "The image threshold is a quantile of the image scores of held-out good validation images."]
     for window, res in results.items():
         lines += [
             "",

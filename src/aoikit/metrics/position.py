@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class PositionStats:
         floor = float(np.median(spread)) if spread.size else 1.0
         return cls(mean.astype(np.float32), std.astype(np.float32), floor)
 
-    @property
+    @cached_property
     def offset(self) -> float:
         """Shift that makes the standard score of a zero residual non-negative at every position."""
         return float(np.max(self.mean / (self.std + self.floor)))
