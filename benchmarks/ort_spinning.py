@@ -11,10 +11,10 @@ import onnxruntime as ort
 import torch
 
 from aoikit.evaluation.latency import frame_latency, timing_setup
-from aoikit.models.export import to_onnx
-from aoikit.models.ganomaly import GANomaly, GeneratorOutput
-from aoikit.models.ganomaly_score import anomaly_score
-from aoikit.models.presets import get_preset
+from aoikit.models.ganomaly.export import to_onnx
+from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
+from aoikit.models.ganomaly.presets import get_preset
+from aoikit.models.ganomaly.score import anomaly_score
 
 PRESET = get_preset("ganomaly-ssim-ssim")
 SCORE = PRESET.score_config()

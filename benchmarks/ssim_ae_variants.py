@@ -22,8 +22,8 @@ from aoikit.config import load_config
 from aoikit.data.arrays import load_images
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
-from aoikit.detector import Detector
 from aoikit.evaluation.evaluate import evaluate, load_test_set
+from aoikit.models.ssim_ae.detector import Detector
 from aoikit.pipeline import baseline_detector, load_run
 from aoikit.runtime import configure_runtime
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aoikit.cli import app
-from aoikit.detector import Detector
+from aoikit.models.ssim_ae.detector import Detector
 
 runner = CliRunner()
 TINY = ["--image-size", "128", "--latent-dim", "16", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]

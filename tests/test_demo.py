@@ -9,8 +9,8 @@ from aoikit.config import RunConfig
 from aoikit.data.arrays import load_images, load_masks
 from aoikit.data.open import open_dataset
 from aoikit.data.synthetic import make_synthetic_dataset
-from aoikit.detector import DetectorConfig
 from aoikit.metrics import pixel_auroc
+from aoikit.models.ssim_ae.detector import DetectorConfig
 from aoikit.pipeline import train_run
 from aoikit.training import TrainConfig
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from aoikit.detector import DetectorConfig
 from aoikit.errors import AoikitError
+from aoikit.models.ssim_ae.detector import DetectorConfig
 from aoikit.training import TrainConfig
 
 

@@ -14,13 +14,13 @@ from aoikit.data.image_io import read_gray
 from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
-from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
-from aoikit.gan_detector import GANomalyDetector, preset_train_config
 from aoikit.models import create_model
-from aoikit.models.presets import PRESETS
+from aoikit.models.ganomaly.detector import GANomalyDetector, preset_train_config
+from aoikit.models.ganomaly.presets import PRESETS
+from aoikit.models.ssim_ae.detector import Detector
 from aoikit.runtime import configure_runtime
 from aoikit.viz import save_panel
 

@@ -7,8 +7,8 @@ import pytest
 
 from aoikit.data.synthetic import make_synthetic_dataset
 from aoikit.errors import AoikitError
+from aoikit.models.ganomaly.loop import GANTrainConfig
 from aoikit.sweep.compare import COLUMNS, compare_presets
-from aoikit.training.gan_loop import GANTrainConfig
 
 PRESETS = ["ganomaly-l1-l1", "ganomaly-ssim-ssim"]
 TINY = {"image_size": 64, "latent_dim": 8, "ngf": 8, "ndf": 8}

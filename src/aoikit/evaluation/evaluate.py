@@ -8,7 +8,6 @@ from tqdm import tqdm
 
 from aoikit.data.arrays import load_images, load_masks
 from aoikit.data.dataset import Sample
-from aoikit.detector import Detector
 from aoikit.metrics import (
     binned_pro,
     image_auroc,
@@ -16,6 +15,7 @@ from aoikit.metrics import (
     segmentation_scores,
     youden_threshold,
 )
+from aoikit.models.ssim_ae.detector import Detector
 
 
 @dataclass

@@ -17,11 +17,11 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.errors import AoikitError
 from aoikit.evaluation.latency import frame_latency, timing_setup
-from aoikit.gan_detector import GANomalyDetector, gan_scores, normalised_scores, preset_train_config
 from aoikit.metrics import image_auroc
-from aoikit.models.export import onnx_available
-from aoikit.models.ganomaly import GANomaly, GeneratorOutput
-from aoikit.training.gan_loop import GANTrainConfig
+from aoikit.models.ganomaly.detector import GANomalyDetector, gan_scores, normalised_scores, preset_train_config
+from aoikit.models.ganomaly.export import onnx_available
+from aoikit.models.ganomaly.loop import GANTrainConfig
+from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
 
 REFERENCE = "ganomaly-l1-l1"
 COLUMNS = {

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from aoikit.config import RunConfig, resolve_config
-from aoikit.detector import Detector
 from aoikit.errors import AoikitError
+from aoikit.models.ssim_ae.detector import Detector
 from aoikit.pipeline import baseline_detector, evaluate_detector, load_autoencoder_run, train_run
 
 

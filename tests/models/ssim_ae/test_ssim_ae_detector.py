@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from aoikit.data import open_dataset, read_gray
-from aoikit.detector import Detector, DetectorConfig
 from aoikit.errors import AoikitError
+from aoikit.models.ssim_ae.detector import Detector, DetectorConfig
 from aoikit.training import TrainConfig
 
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from aoikit.losses.ssim import ssim
-from aoikit.models.ganomaly import GeneratorOutput
+from aoikit.models.ganomaly.network import GeneratorOutput
 
 CONTEXTUAL = ("l1", "ssim")
 

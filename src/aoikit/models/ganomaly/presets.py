@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aoikit.errors import AoikitError
-from aoikit.losses.ganomaly import GeneratorLossConfig
-from aoikit.models.ganomaly import GANomalyConfig
-from aoikit.models.ganomaly_score import ScoreConfig
+from aoikit.models.ganomaly.loss import GeneratorLossConfig
+from aoikit.models.ganomaly.network import GANomalyConfig
+from aoikit.models.ganomaly.score import ScoreConfig
 
 
 @dataclass(frozen=True)

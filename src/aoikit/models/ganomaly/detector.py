@@ -11,16 +11,16 @@ from torch import Tensor
 
 from aoikit.data.image_io import resize_gray
 from aoikit.errors import AoikitError
-from aoikit.losses.ganomaly import GeneratorLoss
 from aoikit.metrics import MinMaxNormalizer, fit_quantile_threshold
-from aoikit.models.export import Generate, fast_generator
-from aoikit.models.ganomaly import GANomaly
-from aoikit.models.ganomaly_score import ScoreConfig, anomaly_score, pixel_map
-from aoikit.models.presets import GANomalyPreset, get_preset
+from aoikit.models.ganomaly.export import Generate, fast_generator
+from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan
+from aoikit.models.ganomaly.loss import GeneratorLoss
+from aoikit.models.ganomaly.network import GANomaly
+from aoikit.models.ganomaly.presets import GANomalyPreset, get_preset
+from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map
+from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.preprocess import intensity_reference, match_intensity
 from aoikit.training import load_checkpoint, save_checkpoint
-from aoikit.training.gan_loop import GANTrainConfig, train_gan
-from aoikit.training.gan_step import GANomalyStep
 from aoikit.types import InferenceResult
 
 MODEL_FIELDS = ("ngf", "ndf", "output")
@@ -55,11 +55,11 @@ class GANomalyDetector:
     those, above 1 beyond them. Maps and reconstructions come back at each image's own size.
 
     Args:
-        preset: a name from ``aoikit.models.presets.PRESETS``.
+        preset: a name from ``aoikit.models.ganomaly.presets.PRESETS``.
         train_config: optimisation settings; None takes the preset's (see :func:`preset_train_config`).
         image_quantile: quantile of the normalised good scores used as ``image_threshold_``.
         pixel_quantile: quantile of the good pixel maps used as ``threshold_``.
-        fast: infer through onnxruntime or a BatchNorm-folded copy (``aoikit.models.export``).
+        fast: infer through onnxruntime or a BatchNorm-folded copy (``aoikit.models.ganomaly.export``).
         match_intensity: match every image's grey level and contrast to the training images' (``intensity_``).
         **preset_overrides: preset fields (``image_size``, ``lam``, ...) or network widths ``ngf``/``ndf``.
     """

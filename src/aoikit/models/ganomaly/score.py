@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from aoikit.losses.ssim import ssim_map
-from aoikit.models.ganomaly import GeneratorOutput
+from aoikit.models.ganomaly.network import GeneratorOutput
 
 DISTANCES = ("l1", "ssim")
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from aoikit.models.export import Generate, OnnxGenerator, fast_generator, fold_batchnorm, onnx_available
-from aoikit.models.ganomaly import GANomaly, GANomalyConfig
-from aoikit.models.ganomaly_score import anomaly_score
+from aoikit.models.ganomaly.export import Generate, OnnxGenerator, fast_generator, fold_batchnorm, onnx_available
+from aoikit.models.ganomaly.network import GANomaly, GANomalyConfig
+from aoikit.models.ganomaly.score import anomaly_score
 
 
 def model_with_trained_norms(output: str = "sigmoid") -> GANomaly:

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from aoikit.detector import Detector, DetectorConfig
 from aoikit.errors import AoikitError
 from aoikit.models import create_model
+from aoikit.models.ssim_ae.detector import Detector, DetectorConfig
 
 CONFIG = DetectorConfig(
     model="flat", image_size=160, patch_size=32, stride=16, window=7, map_sigma=2.0, align=True, position_norm=True

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from aoikit.losses.ganomaly import GeneratorLoss, GeneratorLossConfig, discriminator_loss
 from aoikit.losses.ssim import ssim
-from aoikit.models.ganomaly import GeneratorOutput
+from aoikit.models.ganomaly.loss import GeneratorLoss, GeneratorLossConfig, discriminator_loss
+from aoikit.models.ganomaly.network import GeneratorOutput
 
 
 def _batch(seed: int = 0) -> tuple[torch.Tensor, GeneratorOutput, torch.Tensor, torch.Tensor]:

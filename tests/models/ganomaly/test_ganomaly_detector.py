@@ -11,9 +11,9 @@ from aoikit.data.arrays import load_images
 from aoikit.data.open import open_dataset
 from aoikit.data.synthetic import make_synthetic_dataset
 from aoikit.errors import AoikitError
-from aoikit.gan_detector import CALIBRATED, TEST_FITTED, GANomalyDetector, normalised_scores
 from aoikit.metrics import image_auroc
-from aoikit.training.gan_loop import GANTrainConfig
+from aoikit.models.ganomaly.detector import CALIBRATED, TEST_FITTED, GANomalyDetector, normalised_scores
+from aoikit.models.ganomaly.loop import GANTrainConfig
 
 TINY = GANTrainConfig(epochs=2, batch_size=4, lr=2e-3, threads=1)
 NETWORK = {"image_size": 64, "latent_dim": 16, "ngf": 8, "ndf": 8}

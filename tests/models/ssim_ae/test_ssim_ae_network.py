@@ -6,7 +6,7 @@ from torch import nn
 
 from aoikit.errors import AoikitError
 from aoikit.models import create_model
-from aoikit.models.ssim_ae import SSIMAutoencoder
+from aoikit.models.ssim_ae.network import SSIMAutoencoder
 
 # (output side, channels, kernel, stride, padding) per layer, from the paper's table
 ENCODER = [(64, 32, 4, 2, 1), (32, 32, 4, 2, 1), (32, 32, 3, 1, 1), (16, 64, 4, 2, 1), (16, 64, 3, 1, 1),

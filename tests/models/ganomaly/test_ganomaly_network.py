@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from aoikit.errors import AoikitError
-from aoikit.losses.ganomaly import GeneratorLoss
-from aoikit.models.ganomaly import (
+from aoikit.models.ganomaly.loss import GeneratorLoss
+from aoikit.models.ganomaly.network import (
     Discriminator,
     GANomaly,
     GANomalyConfig,
@@ -16,7 +16,7 @@ from aoikit.models.ganomaly import (
     GeneratorOutput,
     init_weights,
 )
-from aoikit.models.presets import PRESETS, get_preset
+from aoikit.models.ganomaly.presets import PRESETS, get_preset
 from aoikit.models.registry import create_model, model_config
 
 M = TypeVar("M", bound=nn.Module)

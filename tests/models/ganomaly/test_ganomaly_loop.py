@@ -10,12 +10,12 @@ import torch
 from safetensors.torch import load_file
 
 from aoikit.errors import AoikitError
-from aoikit.losses.ganomaly import GeneratorLoss
-from aoikit.models.ganomaly import GANomaly, GANomalyConfig
-from aoikit.models.ganomaly_score import ScoreConfig
+from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan, validation_score
+from aoikit.models.ganomaly.loss import GeneratorLoss
+from aoikit.models.ganomaly.network import GANomaly, GANomalyConfig
+from aoikit.models.ganomaly.score import ScoreConfig
+from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.training import load_checkpoint
-from aoikit.training.gan_loop import GANTrainConfig, train_gan, validation_score
-from aoikit.training.gan_step import GANomalyStep
 
 TINY = GANTrainConfig(epochs=2, batch_size=4, lr=2e-3, threads=1)
 STEP = GANomalyStep(GeneratorLoss(w_con=50, contextual="ssim"), ScoreConfig(0.8, "ssim"))

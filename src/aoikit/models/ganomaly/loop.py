@@ -11,10 +11,10 @@ from torch import Tensor
 from tqdm import tqdm
 
 from aoikit.errors import AoikitError
-from aoikit.models.ganomaly import GANomaly
+from aoikit.models.ganomaly.network import GANomaly
+from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.runtime import configure_runtime
 from aoikit.training.checkpoint import load_training_state, save_checkpoint
-from aoikit.training.gan_step import GANomalyStep
 from aoikit.training.history import plot_history, write_history
 
 PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_score": "validation score A"}

@@ -3,9 +3,9 @@
 import torch
 from torch import Tensor
 
-from aoikit.losses.ganomaly import GeneratorLoss, discriminator_loss
-from aoikit.models.ganomaly import GANomaly
-from aoikit.models.ganomaly_score import ScoreConfig, score_components
+from aoikit.models.ganomaly.loss import GeneratorLoss, discriminator_loss
+from aoikit.models.ganomaly.network import GANomaly
+from aoikit.models.ganomaly.score import ScoreConfig, score_components
 
 D_COLLAPSE = 1e-5
 """Discriminator loss below which the discriminator is re-initialised, as in the original code."""

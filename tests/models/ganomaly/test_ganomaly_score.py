@@ -5,12 +5,12 @@ import torch
 import torch.nn.functional as F
 from skimage.data import brick
 
-from aoikit.losses.ganomaly import GeneratorLoss
 from aoikit.losses.ssim import ssim_map
-from aoikit.models.ganomaly import GANomaly, GANomalyConfig, GeneratorOutput
-from aoikit.models.ganomaly_score import ScoreConfig, anomaly_score, pixel_map, score_components
-from aoikit.training import gan_step
-from aoikit.training.gan_step import GANomalyStep
+from aoikit.models.ganomaly import step as gan_step
+from aoikit.models.ganomaly.loss import GeneratorLoss
+from aoikit.models.ganomaly.network import GANomaly, GANomalyConfig, GeneratorOutput
+from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map, score_components
+from aoikit.models.ganomaly.step import GANomalyStep
 
 
 def _tiny() -> tuple[torch.Tensor, GeneratorOutput]:

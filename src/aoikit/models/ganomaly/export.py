@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from aoikit.models.ganomaly import GANomaly, GeneratorOutput
+from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
 
 Generate = Callable[[Tensor], GeneratorOutput]
 """Anything that maps (N, C, S, S) images in [0, 1] to a :class:`GeneratorOutput`."""
