@@ -16,7 +16,7 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.evaluation.evaluate import load_test_set
 from aoikit.labels import RegionConfig, extract_regions, region_match, summarize
-from aoikit.pipeline import load_autoencoder_run
+from aoikit.pipeline import load_run
 from aoikit.runtime import configure_runtime
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = configure_runtime(args.threads)
     config = load_config(args.run / "config.yaml")
-    detector = load_autoencoder_run(args.run)
+    detector = load_run(args.run)
     dataset = open_dataset(Path(args.data or config.data), config.category)
     if args.map_sigma is not None or args.foreground_only:
         detector.config.map_sigma = detector.config.map_sigma if args.map_sigma is None else args.map_sigma

@@ -23,7 +23,7 @@ from aoikit.data.arrays import load_images
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.evaluation.evaluate import evaluate, load_test_set
-from aoikit.models.ssim_ae.detector import Detector
+from aoikit.models.ssim_ae.detector import SSIMAEDetector
 from aoikit.pipeline import baseline_detector, load_run
 from aoikit.runtime import configure_runtime
 
@@ -75,7 +75,7 @@ def main() -> None:
     keys = args.variants.split(",")
     positional = any(VARIANTS[key][1].get("position_norm") for key in keys)
     train_images = load_images(train_samples, desc="reading training images") if positional else []
-    models: dict[str, Detector] = {"trained": load_run(args.run)}
+    models: dict[str, SSIMAEDetector] = {"trained": load_run(args.run)}  # type: ignore[dict-item]
     models |= {kind: baseline_detector(kind, config) for kind in args.baselines.split(",") if kind}
     print("\n| model | variant | pixel AUROC | AUPRO@0.3 | image AUROC | IoU (calibrated) | seconds |")
     print("|---|---|---|---|---|---|---|")
@@ -87,7 +87,7 @@ def main() -> None:
             detector.config = replace(base, **{**SEED, **changes})
             start = time.perf_counter()
             if detector.config.position_norm:
-                detector.fit_position(train_images)  # the training split, as in Detector.fit
+                detector.fit_position(train_images)  # the training split, as in SSIMAEDetector.fit
             res = evaluate(detector, test, val_images, [args.window])[0][args.window]
             seg = res["segmentation_calibrated"]
             print(

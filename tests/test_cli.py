@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aoikit.cli import app
-from aoikit.models.ssim_ae.detector import Detector
+from aoikit.models.ssim_ae.detector import SSIMAEDetector
 
 runner = CliRunner()
 TINY = ["--image-size", "128", "--latent-dim", "16", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
@@ -38,7 +38,7 @@ def test_train_with_matched_intensity_saves_the_reference(tiny_dataset: Path, tm
     result = runner.invoke(app, [*args, *TINY])
     assert result.exit_code == 0, result.output
     assert "match_intensity: true" in (tmp_path / "config.yaml").read_text()
-    mean, std = Detector.load(tmp_path / "model").intensity_
+    mean, std = SSIMAEDetector.load(tmp_path / "model").intensity_
     assert 0.0 < mean < 1.0 and 0.0 < std < 0.5
 
 
@@ -59,10 +59,10 @@ def test_predict_writes_panels(run_dir: Path, tiny_dataset: Path, tmp_path: Path
 
 def test_evaluate_flat_baseline_writes_report(tiny_dataset: Path, tmp_path: Path) -> None:
     args = ["evaluate", "--baseline", "flat", "--data", str(tiny_dataset), "--out", str(tmp_path), "--panels", "2"]
-    result = runner.invoke(app, [*args, "--windows", "7", "--windows", "15"])
+    result = runner.invoke(app, [*args, "--windows", "7", "15", "--windows", "11"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "metrics.json").exists() and (tmp_path / "roc.png").exists()
-    assert "window  7" in result.output and "window 15" in result.output
+    assert all(f"window {w:2d}" in result.output for w in (7, 11, 15))
     assert len(list((tmp_path / "panels").glob("*.png"))) == 2
     assert "defective flagged (TPR)" in (tmp_path / "summary.md").read_text()
 
@@ -98,16 +98,45 @@ def test_prelabel_rejects_unknown_format(run_dir: Path, tiny_dataset: Path, tmp_
     assert result.exit_code == 2 and "pdf" in result.output
 
 
-def test_ganomaly_preset_trains_and_predicts(tiny_dataset: Path, tmp_path: Path) -> None:
+def test_ganomaly_trains_predicts_evaluates_and_prelabels_through_the_same_commands(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
     config = tmp_path / "gan.yaml"
-    config.write_text("detector: {model: ganomaly-ssim-ssim, model_config: {ngf: 8, ndf: 8, image_size: 64}}\n")
+    config.write_text("detector: {model: ganomaly-ssim-ssim, image_size: 64, model_config: {ngf: 8, ndf: 8}}\n")
     out = tmp_path / "gan"
     args = ["train", "--data", str(tiny_dataset), "--out", str(out), "--config", str(config), "--epochs", "1"]
-    result = runner.invoke(app, [*args, "--threads", "1"])
+    result = runner.invoke(app, [*args, "--threads", "1", "--match-intensity", "--window", "9"])
     assert result.exit_code == 0, result.output
+    assert "window: 9" in (out / "config.yaml").read_text()
     image = sorted((tiny_dataset / "test").glob("*/*.png"))[0]
     result = runner.invoke(app, ["predict", "--run", str(out), "--out", str(tmp_path / "p"), str(image)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "p" / f"{image.stem}_panel.png").exists()
-    result = runner.invoke(app, ["evaluate", "--run", str(out)])
-    assert result.exit_code == 2 and "aoikit compare" in result.output
+    result = runner.invoke(app, ["evaluate", "--run", str(out), "--panels", "1"])
+    assert result.exit_code == 0, result.output
+    assert "window  9" in result.output and (out / "eval" / "metrics.json").exists()
+    labels = tmp_path / "labels"
+    result = runner.invoke(app, ["prelabel", "--run", str(out), "--images", str(image.parent), "--out", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert any((labels / "coco").rglob("*.json"))
+
+
+def test_an_option_the_family_does_not_use_is_refused_before_anything_is_written(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    args = ["train", "--data", str(tiny_dataset), "--out", str(tmp_path / "r"), "--model", "ganomaly-l1-l1"]
+    result = runner.invoke(app, [*args, "--patches-per-epoch", "8"])
+    assert result.exit_code == 2 and "patches_per_epoch: not an option of the ganomaly family" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_existing_run_is_never_silently_replaced(run_dir: Path, tiny_dataset: Path, tmp_path: Path) -> None:
+    before = (run_dir / "history.csv").read_text()
+    result = runner.invoke(app, ["train", "--data", str(tiny_dataset), "--out", str(run_dir), *TINY])
+    assert result.exit_code == 2 and "--resume" in result.output and "--overwrite" in result.output
+    assert (run_dir / "history.csv").read_text() == before
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "none"), "--resume"])
+    assert result.exit_code == 2 and "no run to resume" in result.output
+    result = runner.invoke(app, ["train", "--out", str(run_dir), "--resume", "--window", "7"])
+    assert result.exit_code == 2 and "cannot change detector.window" in result.output
+    assert (run_dir / "history.csv").read_text() == before and "window: 11" in (run_dir / "config.yaml").read_text()

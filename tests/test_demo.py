@@ -10,7 +10,7 @@ from aoikit.data.arrays import load_images, load_masks
 from aoikit.data.open import open_dataset
 from aoikit.data.synthetic import make_synthetic_dataset
 from aoikit.metrics import pixel_auroc
-from aoikit.models.ssim_ae.detector import DetectorConfig
+from aoikit.models.ssim_ae.detector import SSIMAEDetectorConfig
 from aoikit.pipeline import train_run
 from aoikit.training import TrainConfig
 
@@ -20,8 +20,8 @@ def test_trained_autoencoder_finds_painted_defects(tmp_path: Path) -> None:
     root = make_synthetic_dataset(tmp_path / "data", size=128, n_train=16, n_test_good=2, n_test_defect=9, zoom=2.0)
     config = RunConfig(
         data=str(root),
-        detector=DetectorConfig(model_config={"patch_size": 64}, image_size=128, patch_size=64, stride=32),
-        train=TrainConfig(epochs=8, patches_per_epoch=512, patch_size=64, threads=1),
+        detector=SSIMAEDetectorConfig(image_size=128, patch_size=64, stride=32),
+        train=TrainConfig(epochs=8, patches_per_epoch=512, threads=1),
     )
     detector = train_run(config, tmp_path / "run")
     assert detector.history_[-1]["val_loss"] < 0.8 * detector.history_[0]["val_loss"]

@@ -7,11 +7,33 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from aoikit.errors import AoikitError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
+LIST_OPTIONS = ("--windows",)
+"""Options that take several values: ``--windows 7 11 15`` as well as ``--windows 7 --windows 11``."""
+DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
+
+
+class SpacedLists(TyperCommand):
+    """A command whose list options also take space-separated values."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        expanded: list[str] = []
+        current = None
+        for arg in args:
+            if arg.startswith("-"):
+                current = arg if arg in LIST_OPTIONS else None
+                if current is None:
+                    expanded.append(arg)
+            elif current is not None:
+                expanded += [current, arg]
+            else:
+                expanded.append(arg)
+        return super().parse_args(ctx, expanded)
 
 
 def _friendly(func: F) -> F:
@@ -39,13 +61,13 @@ def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
-    model: Annotated[str | None, typer.Option(help="Registered model name.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name: ssim_ae or a GANomaly preset.")] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
     patches_per_epoch: Annotated[int | None, typer.Option()] = None,
     image_size: Annotated[int | None, typer.Option(help="Working size images are resized to.")] = None,
-    window: Annotated[int | None, typer.Option(help="SSIM window for maps (7, 11, 15).")] = None,
+    window: Annotated[int | None, typer.Option(help="SSIM window of the maps and of the training loss (odd).")] = None,
     loss: Annotated[str | None, typer.Option(help="dssim or l2.")] = None,
     match_intensity: Annotated[
         bool | None,
@@ -61,11 +83,11 @@ def train(
     seed: Annotated[int | None, typer.Option()] = None,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with options.")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue from the run's last checkpoint.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
 ) -> None:
     """Train a detector on the good training images of a dataset."""
-    from aoikit.config import resolve_config
-    from aoikit.pipeline import train_run
+    from aoikit.pipeline import run_config, train_run
 
     overrides = {
         "data": data,
@@ -84,9 +106,7 @@ def train(
         "train.seed": seed,
         "train.threads": threads,
     }
-    if resume and config is None and (out / "config.yaml").exists():
-        config = out / "config.yaml"
-    detector = train_run(resolve_config(config, overrides), out, resume=resume)
+    detector = train_run(run_config(out, config, overrides, resume, overwrite), out, resume=resume)
     typer.echo(f"model: {out / 'model'}")
     typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
     typer.echo(f"calibrated pixel threshold {detector.threshold_:.4f}, image threshold {detector.image_threshold_:.4f}")
@@ -98,37 +118,33 @@ def predict(
     images: Annotated[list[Path], typer.Argument(help="Images to inspect.")],
     run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
     out: Annotated[Path | None, typer.Option(help="Folder for panels (default: RUN/predictions).")] = None,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Write a panel (original, reconstruction, residual, overlay) per image."""
     from aoikit.pipeline import predict_paths
 
-    for panel, score, label in predict_paths(run, images, out or run / "predictions"):
+    for panel, score, label in predict_paths(run, images, out or run / "predictions", device):
         typer.echo(f"{'ANOMALOUS' if label else 'good':9s} score {score:.4f}  {panel}")
 
 
-@app.command()
+@app.command(cls=SpacedLists)
 @_friendly
 def evaluate(
     out: Annotated[Path | None, typer.Option(help="Report folder (default: RUN/eval or runs/baseline-KIND).")] = None,
     run: Annotated[Path | None, typer.Option(help="Run folder written by 'aoikit train'.")] = None,
     data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
     category: Annotated[str | None, typer.Option()] = None,
-    windows: Annotated[list[int] | None, typer.Option("--windows", help="SSIM windows, repeat the option.")] = None,
+    windows: Annotated[
+        list[int] | None, typer.Option("--windows", help="SSIM windows, e.g. --windows 7 11 15 (default: the run's).")
+    ] = None,
     baseline: Annotated[str | None, typer.Option(help="Evaluate a baseline instead: flat or untrained.")] = None,
     panels: Annotated[int, typer.Option(help="Per-image panels to draw.")] = 12,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
 ) -> None:
     """Pixel AUROC, AUPRO, image AUROC, thresholds and segmentation, per window and per defect type."""
-    from aoikit.config import RunConfig, load_config
-    from aoikit.pipeline import baseline_detector, evaluate_detector, load_autoencoder_run
+    from aoikit.pipeline import evaluate_run
 
-    if run is None and baseline is None:
-        raise AoikitError("give --run RUN, or --baseline flat|untrained")
-    config = load_config(run / "config.yaml") if run is not None else RunConfig()
-    config.data, config.category = data or config.data, category or config.category
-    detector = baseline_detector(baseline, config) if baseline else load_autoencoder_run(run)  # type: ignore[arg-type]
-    folder = out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}"))
-    title = f"{baseline} baseline" if baseline else str(run)
-    results = evaluate_detector(detector, config, folder, windows or [11], panels, title)
+    results, folder = evaluate_run(run, baseline, data, category, windows, panels, out, device)
     for window, res in results.items():
         typer.echo(
             f"window {window:2d}: pixel AUROC {res['pixel_auroc']:.4f}  AUPRO {res['aupro']:.4f}  "
@@ -141,16 +157,12 @@ def evaluate(
 @_friendly
 def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/ssim_ae_study.yaml).")]) -> None:
     """Train and evaluate a grid of runs, skipping finished ones; write tables and the window figure."""
-    from aoikit.sweep.study import load_study, run_study
-    from aoikit.sweep.tables import METRICS, plot_windows, write_tables
+    from aoikit.sweep.study import load_study, run_study, write_outputs
 
     study = load_study(config)
-    results = run_study(study)
-    out = Path(study.out)
-    typer.echo(f"tables: {write_tables(results, study.windows, out)}")
-    for metric in METRICS:
-        plot_windows(results, study.windows, out / f"windows_{metric}.png", metric)
-    typer.echo(f"figures: {out}/windows_*.png")
+    tables, figures = write_outputs(study, run_study(study))
+    typer.echo(f"tables: {tables}")
+    typer.echo(f"figures: {', '.join(str(f) for f in figures)}")
 
 
 @app.command()
@@ -202,7 +214,7 @@ def compare(
 
     overrides = {k: v for k, v in {"ngf": ngf, "ndf": ndf}.items() if v is not None}
     names = _names(presets)
-    compare_presets(
+    rows = compare_presets(
         data,
         category,
         out,
@@ -214,7 +226,12 @@ def compare(
         test_minmax=test_minmax,
         match_intensity=match_intensity,
     )
-    typer.echo((out / "table3.md").read_text())
+    for row in rows:
+        typer.echo(
+            f"{row['preset']:20s} image AUROC {row['image_auroc']:.4f}  (flat {row['flat_auroc']:.4f}, untrained "
+            f"{row['untrained_auroc']:.4f})  {row['ms_p50']:.2f} ms/frame p50"
+        )
+    typer.echo(f"table: {out / 'table3.md'}")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from aoikit.data.arrays import load_images, load_masks
 from aoikit.data.open import open_dataset
 from aoikit.data.synthetic import make_synthetic_dataset
 from aoikit.metrics import pixel_auroc
-from aoikit.models.ssim_ae.detector import DetectorConfig
+from aoikit.models.ssim_ae.detector import SSIMAEDetectorConfig
 from aoikit.pipeline import train_run
 from aoikit.training import TrainConfig
 from aoikit.viz import save_panel
@@ -30,7 +30,7 @@ def demo_config(data_root: Path, epochs: int, seed: int) -> RunConfig:
     """A small SSIM-autoencoder run sized to finish in a few minutes on two cores."""
     return RunConfig(
         data=str(data_root),
-        detector=DetectorConfig(image_size=256, patch_size=128, stride=64),
+        detector=SSIMAEDetectorConfig(image_size=256, patch_size=128, stride=64),
         train=TrainConfig(epochs=epochs, patches_per_epoch=1024, seed=seed),
     )
 

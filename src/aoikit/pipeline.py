@@ -1,85 +1,120 @@
-"""End-to-end jobs the CLI and the demo call: train a run, predict with it."""
+"""End-to-end jobs the CLI and the demo call: train a run, load it, predict and evaluate with it."""
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from aoikit.config import RunConfig, save_config
+from aoikit.config import RunConfig, load_config, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.image_io import read_gray
 from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
 from aoikit.models import create_model
-from aoikit.models.ganomaly.detector import GANomalyDetector, preset_train_config
-from aoikit.models.ganomaly.presets import PRESETS
-from aoikit.models.ssim_ae.detector import Detector
+from aoikit.models.families import detector_class
+from aoikit.models.ssim_ae.detector import SSIMAEDetector
 from aoikit.runtime import configure_runtime
 from aoikit.viz import save_panel
 
-AnyDetector = Detector | GANomalyDetector
+RESUMABLE = ("epochs", "threads", "device", "amp")
+"""Training options a resumed run may change; anything else must match the run's config.yaml."""
 
 
-def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> AnyDetector:
-    """Train and calibrate a detector on the good training images of ``config.data``."""
+def run_config(out: Path, config: Path | None, overrides: dict[str, Any], resume: bool, overwrite: bool) -> RunConfig:
+    """The configuration of a run to train into ``out``, checked before anything is written.
+
+    A new run refuses a folder that already holds one unless ``overwrite``. ``resume`` needs the run and takes
+    its config.yaml (changing only :data:`RESUMABLE` training options).
+    """
+    if out.exists() and not out.is_dir():
+        raise AoikitError(f"{out}: exists and is not a folder; choose another --out")
+    saved = out / "config.yaml"
+    if resume:
+        if overwrite:
+            raise AoikitError("--resume and --overwrite contradict each other")
+        if not saved.is_file():
+            raise AoikitError(f"{out}: no run to resume (no config.yaml); drop --resume to start a new run")
+        before = load_config(saved)
+        resolved = resolve_config(config or saved, overrides)
+        changed = _differences(asdict(before), asdict(resolved))
+        refused = [key for key in changed if not (key.startswith("train.") and key[6:] in RESUMABLE)]
+        if refused:
+            raise AoikitError(
+                f"{out}: cannot change {', '.join(refused)} when resuming (only train.{'/'.join(RESUMABLE)})"
+            )
+        return resolved
+    if (saved.exists() or (out / "last").exists()) and not overwrite:
+        raise AoikitError(f"{out}: holds a run already; pass --resume to continue it or --overwrite to replace it")
+    return resolve_config(config, overrides)
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = sorted(set(before) | set(after))
+    changed = []
+    for key in keys:
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict) and key != "model_config":
+            changed += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changed.append(f"{prefix}{key}")
+    return changed
+
+
+def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detector:
+    """Train and calibrate a detector of the configured family on the good training images of ``config.data``."""
     if not config.data:
         raise AoikitError("no dataset given: pass --data PATH or set 'data' in the configuration")
     configure_runtime(config.train.threads)
     dataset = open_dataset(Path(config.data), config.category)
     train_samples, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, out_dir / "config.yaml")
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")
-    if config.detector.model in PRESETS:
-        preset = PRESETS[config.detector.model]
-        gan_config = replace(
-            preset_train_config(preset),
-            epochs=config.train.epochs,
-            batch_size=config.train.batch_size,
-            seed=config.train.seed,
-            threads=config.train.threads,
-        )
-        matched, options = config.detector.match_intensity, config.detector.model_config
-        gan = GANomalyDetector(config.detector.model, gan_config, match_intensity=matched, **options)
-        return gan.fit(train_images, val_images, out_dir, resume=resume)
-    detector = Detector(config.detector, config.train)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, out_dir / "config.yaml")
+    except OSError as exc:
+        raise AoikitError(f"{out_dir}: cannot write the run ({exc.strerror or exc})") from None
+    detector = detector_class(config.detector.model)(config.detector, config.train)
     return detector.fit(train_images, val_images, out_dir, resume=resume)
 
 
-def load_run(run_dir: Path) -> AnyDetector:
-    """The calibrated detector saved by :func:`train_run` (SSIM autoencoder or GANomaly)."""
-    model_dir = run_dir / "model"
-    if not (model_dir / "config.json").is_file():
-        raise AoikitError(f"{run_dir}: no trained model here (expected {model_dir}); run 'aoikit train' first")
-    if json.loads((model_dir / "config.json").read_text()).get("model") == "ganomaly":
-        return GANomalyDetector.load(model_dir)
-    return Detector.load(model_dir)
+def load_detector(model_dir: Path) -> Detector:
+    """A calibrated detector of any family from ``<run>/model``."""
+    config_file = model_dir / "config.json"
+    try:
+        meta = json.loads(config_file.read_text())
+        model = str(meta["detector"]["model"])
+    except FileNotFoundError:
+        raise AoikitError(f"{model_dir.parent}: no trained model here (expected {model_dir})") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AoikitError(f"{config_file}: not a detector configuration ({exc.__class__.__name__}: {exc})") from None
+    return detector_class(model).load(model_dir)
 
 
-def load_autoencoder_run(run_dir: Path) -> Detector:
-    """Like :func:`load_run`, for commands that need the patch-wise autoencoder's maps."""
-    detector = load_run(run_dir)
-    if not isinstance(detector, Detector):
-        raise AoikitError(f"{run_dir}: a GANomaly run; evaluate it with 'aoikit compare' (image AUROC, Table 3)")
-    return detector
+def load_run(run_dir: Path, device: str = "cpu") -> Detector:
+    """The calibrated detector saved by :func:`train_run`, on ``device``."""
+    return load_detector(run_dir / "model").to(device)
 
 
-def predict_paths(run_dir: Path, images: Sequence[Path], out_dir: Path) -> list[tuple[Path, float, int]]:
+def predict_paths(
+    run_dir: Path, images: Sequence[Path], out_dir: Path, device: str = "cpu"
+) -> list[tuple[Path, float, int]]:
     """Write a panel PNG per image; return (panel, score, label) for each."""
-    detector = load_run(run_dir)
+    detector = load_run(run_dir, device)
     configure_runtime(None)
     results = []
     for path, stem in tqdm(list(zip(images, unique_stems(images), strict=True)), desc="predicting", unit="image"):
         image = read_gray(path)
-        result = detector.predict(image)
+        result = detector.predict([image])[0]
         panel = out_dir / f"{stem}_panel.png"
         verdict = "ANOMALOUS" if result.pred_label else "good"
         title = (
@@ -91,12 +126,14 @@ def predict_paths(run_dir: Path, images: Sequence[Path], out_dir: Path) -> list[
 
 
 def baseline_detector(kind: str, config: RunConfig) -> Detector:
-    """An uncalibrated model-free ("flat") or randomly initialised ("untrained") detector."""
+    """An uncalibrated model-free ("flat") or randomly initialised ("untrained") SSIM-AE detector."""
+    if not isinstance(config.detector, SSIMAEDetector.config_cls):
+        raise AoikitError(f"baselines are patch reconstructions; model {config.detector.model!r} compares its own")
     if kind == "flat":
-        return Detector.from_model(create_model("flat"), config.detector)
+        return SSIMAEDetector.from_model(create_model("flat"), config.detector)
     if kind == "untrained":
         torch.manual_seed(config.train.seed)
-        return Detector.from_model(create_model(config.detector.model, **config.detector.model_config), config.detector)
+        return SSIMAEDetector.from_model(SSIMAEDetector(config.detector).build_model(), config.detector)
     raise AoikitError(f"unknown baseline '{kind}' (choose flat or untrained)")
 
 
@@ -104,13 +141,19 @@ def evaluate_detector(
     detector: Detector,
     config: RunConfig,
     out_dir: Path,
-    windows: Sequence[int] = (11,),
+    windows: Sequence[int] | None = None,
     panels: int = 12,
     title: str = "",
 ) -> dict[int, dict[str, object]]:
     """Evaluate on the test set of ``config.data``; thresholds calibrated on the run's validation split."""
     if not config.data:
         raise AoikitError("no dataset given: pass --data PATH")
+    if panels < 0:
+        raise AoikitError(f"--panels must be 0 or more, got {panels}")
+    windows = list(windows or [detector.config.window])
+    for window in windows:
+        if window < 3 or window % 2 == 0:
+            raise AoikitError(f"--windows: each window must be an odd number ≥ 3, got {window}")
     configure_runtime(config.train.threads)
     dataset = open_dataset(Path(config.data), config.category)
     _, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
@@ -120,3 +163,27 @@ def evaluate_detector(
     window = detector.config.window if detector.config.window in windows else windows[0]
     write_report(out_dir, results, test, maps, recons, window, panels, f"{dataset.name}: {title}")
     return results
+
+
+def evaluate_run(
+    run: Path | None,
+    baseline: str | None,
+    data: str | None,
+    category: str | None,
+    windows: Sequence[int] | None,
+    panels: int,
+    out: Path | None,
+    device: str = "cpu",
+) -> tuple[dict[int, dict[str, object]], Path]:
+    """Evaluate a run or a baseline (model-free "flat", randomly initialised "untrained"); the metrics and the
+    report folder (default RUN/eval or runs/baseline-KIND)."""
+    if run is None and baseline is None:
+        raise AoikitError("give --run RUN, or --baseline flat|untrained")
+    config = load_config(run / "config.yaml") if run is not None else RunConfig()
+    config.data, config.category = data or config.data, category or config.category
+    if baseline:
+        detector, title = baseline_detector(baseline, config).to(device), f"{baseline} baseline"
+    else:
+        detector, title = load_run(run, device), str(run)  # type: ignore[arg-type]
+    folder = out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}"))
+    return evaluate_detector(detector, config, folder, windows, panels, title), folder

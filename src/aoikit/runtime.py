@@ -80,3 +80,18 @@ def configure_runtime(threads: int | None = None) -> int:
     count = threads or available_cores()
     torch.set_num_threads(count)
     return count
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """The torch device for "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise AoikitError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise AoikitError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise AoikitError(f"device {name!r} asked for, but no CUDA device is available")
+    return device

@@ -19,7 +19,7 @@ from aoikit.models import create_model
 from aoikit.training import ReconstructionStep, TrainConfig, load_checkpoint, train
 
 PATCH = 32
-TINY = TrainConfig(epochs=2, batch_size=16, lr=1e-3, patches_per_epoch=64, patch_size=PATCH, threads=1)
+TINY = TrainConfig(epochs=2, batch_size=16, lr=1e-3, patches_per_epoch=64, threads=1)
 
 
 def stripes(n: int, size: int, seed: int = 0) -> torch.Tensor:

@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from aoikit.data.arrays import load_images, load_masks
 from aoikit.data.dataset import Sample
+from aoikit.detector import Analysis, Detector
 from aoikit.metrics import (
     binned_pro,
     image_auroc,
@@ -15,7 +15,6 @@ from aoikit.metrics import (
     segmentation_scores,
     youden_threshold,
 )
-from aoikit.models.ssim_ae.detector import Detector
 
 
 @dataclass
@@ -41,20 +40,6 @@ def load_test_set(samples: Sequence[Sample]) -> TestSet:
     """Read test images and their ground-truth masks."""
     images = load_images(samples, desc="reading test images")
     return TestSet(list(samples), images, load_masks(samples, images))
-
-
-def maps_by_window(
-    detector: Detector, images: Sequence[np.ndarray], windows: Sequence[int], desc: str = "maps"
-) -> tuple[dict[int, list[np.ndarray]], list[np.ndarray]]:
-    """Reconstruct each image once; residual maps for every window, and the reconstructions."""
-    maps: dict[int, list[np.ndarray]] = {w: [] for w in windows}
-    recons = []
-    for image in tqdm(images, desc=desc, unit="image", leave=False):
-        by_window, recon = detector.residual_maps(image, windows)
-        recons.append(recon)
-        for window in windows:
-            maps[window].append(by_window[window])
-    return maps, recons
 
 
 def image_decisions(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
@@ -97,12 +82,14 @@ def evaluate(
     detector: Detector, test: TestSet, val_images: Sequence[np.ndarray], windows: Sequence[int]
 ) -> tuple[dict[int, dict[str, object]], dict[int, list[np.ndarray]], list[np.ndarray]]:
     """Metrics per SSIM window; thresholds (pixel, image, and area for the "area" image score) calibrated per
-    window on the held-out good images."""
-    val_maps, _ = maps_by_window(detector, val_images, windows, desc="calibrating")
-    test_maps, recons = maps_by_window(detector, test.images, windows, desc="evaluating")
+    window on the held-out good images. Each image is analysed once for all windows."""
+    val = detector.analyse_many(val_images, windows, desc="calibrating")
+    analysed: list[Analysis] = detector.analyse_many(test.images, windows, desc="evaluating")
     results = {}
     for window in windows:
-        threshold, area, image_threshold = detector.fit_thresholds(val_maps[window])
-        scores = detector.image_scores(test_maps[window], area)
-        results[window] = evaluate_maps(test_maps[window], test, threshold, scores, image_threshold)
-    return results, test_maps, recons
+        thresholds = detector.fit_thresholds(val, window)
+        scores = detector.image_scores(analysed, window, thresholds.area)
+        maps = [a.maps[window] for a in analysed]
+        results[window] = evaluate_maps(maps, test, thresholds.pixel, scores, thresholds.image)
+    test_maps = {window: [a.maps[window] for a in analysed] for window in windows}
+    return results, test_maps, [a.reconstruction for a in analysed]

@@ -18,7 +18,13 @@ from aoikit.data.split import train_val_split
 from aoikit.errors import AoikitError
 from aoikit.evaluation.latency import frame_latency, timing_setup
 from aoikit.metrics import image_auroc
-from aoikit.models.ganomaly.detector import GANomalyDetector, gan_scores, normalised_scores, preset_train_config
+from aoikit.models.ganomaly.detector import (
+    NETWORK_FIELDS,
+    GANomalyDetector,
+    GANomalyDetectorConfig,
+    gan_scores,
+    normalised_scores,
+)
 from aoikit.models.ganomaly.export import onnx_available
 from aoikit.models.ganomaly.loop import GANTrainConfig
 from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
@@ -68,9 +74,9 @@ def compare_presets(
     ``results.json``, ``roc.png`` and one ``hist_<preset>.png`` per preset.
 
     Args:
-        train_config: optimisation settings (its ``epochs`` and ``threads`` are replaced); None takes each
-            preset's own.
-        overrides: applied to every preset, e.g. ``{"ngf": 32, "ndf": 32}`` or a smaller ``image_size``.
+        train_config: optimisation settings (its ``epochs`` and ``threads`` are replaced).
+        overrides: applied to every preset: network options (``ngf``, ``ndf``, ``latent_dim``) or preset fields
+            such as a smaller ``image_size``.
         threads: for training and timing; None uses every core.
         test_minmax: normalise the histograms' scores with the test set's min and max, as the seed study did
             (labelled "test-fitted (seed protocol)"); AUROC does not depend on it.
@@ -91,9 +97,11 @@ def compare_presets(
     rows: list[dict[str, Any]] = []
     scores: dict[str, np.ndarray] = {}
     for name in presets:
-        preset, _ = GANomalyDetector(name, **(overrides or {})).resolve()
-        cfg = replace(train_config or preset_train_config(preset), epochs=epochs, threads=threads)
-        wanted = GANomalyDetector(name, cfg, match_intensity=match_intensity, **(overrides or {}))
+        cfg = replace(train_config or GANTrainConfig(), epochs=epochs, threads=threads)
+        network = {k: v for k, v in (overrides or {}).items() if k in NETWORK_FIELDS}
+        preset = {k: v for k, v in (overrides or {}).items() if k not in NETWORK_FIELDS}
+        config = GANomalyDetectorConfig(name, network, match_intensity=match_intensity, **preset)
+        wanted = GANomalyDetector(config, cfg)
         detector = _trained(wanted, out_dir / name, train_images, val_images)
         values, how = normalised_scores(detector, test_images, test_minmax)
         scores[name] = values
@@ -122,10 +130,9 @@ def _trained(
     return detector
 
 
-def _settings(detector: GANomalyDetector) -> tuple[dict[str, Any], bool, GANTrainConfig | None]:
+def _settings(detector: GANomalyDetector) -> tuple[GANomalyDetectorConfig, GANTrainConfig]:
     """What a finished run must share with the one asked for (the thread count may differ)."""
-    cfg = detector.train_config
-    return detector.preset_overrides, detector.match_intensity, None if cfg is None else replace(cfg, threads=None)
+    return detector.config, replace(detector.train_config, threads=None)
 
 
 def _evaluate(

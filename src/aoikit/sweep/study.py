@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 
 from aoikit.config import RunConfig, resolve_config
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.models.ssim_ae.detector import Detector
-from aoikit.pipeline import baseline_detector, evaluate_detector, load_autoencoder_run, train_run
+from aoikit.pipeline import baseline_detector, evaluate_detector, load_run, train_run
+from aoikit.sweep.tables import METRICS, plot_windows, write_tables
 
 
 @dataclass
@@ -87,9 +88,7 @@ def run_study(study: StudyConfig) -> dict[str, dict[str, dict[str, Any]]]:
             run_dir, config = out / category / f"d{d}", _run_config(study, category, d)
             if not (run_dir / "model" / "model.safetensors").exists():
                 train_run(config, run_dir, resume=True)
-            rows[f"d={d}"] = _evaluate_once(
-                run_dir / "eval", study, config, partial(load_autoencoder_run, run_dir), study.panels
-            )
+            rows[f"d={d}"] = _evaluate_once(run_dir / "eval", study, config, partial(load_run, run_dir), study.panels)
         for kind in study.baselines:
             folder, config = out / category / f"baseline-{kind}", _run_config(study, category)
             rows[f"{kind} baseline"] = _evaluate_once(
@@ -97,3 +96,12 @@ def run_study(study: StudyConfig) -> dict[str, dict[str, dict[str, Any]]]:
             )
         results[category] = rows
     return results
+
+
+def write_outputs(study: StudyConfig, results: dict[str, dict[str, dict[str, Any]]]) -> tuple[Path, list[Path]]:
+    """Write the study's tables and one window figure per metric; their paths."""
+    out = Path(study.out)
+    figures = [out / f"windows_{metric}.png" for metric in METRICS]
+    for metric, figure in zip(METRICS, figures, strict=True):
+        plot_windows(results, study.windows, figure, metric)
+    return write_tables(results, study.windows, out), figures

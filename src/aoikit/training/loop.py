@@ -15,7 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.runtime import configure_runtime
 from aoikit.training.checkpoint import load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
-from aoikit.training.steps import ReconstructionStep
+from aoikit.training.steps import LOSSES, ReconstructionStep
 
 
 @dataclass
@@ -34,12 +34,23 @@ class TrainConfig:
     loss: str = "dssim"
     window_size: int = 11
     patches_per_epoch: int = 4096
-    patch_size: int = 128
     augment: bool = True
     patience: int | None = None
     seed: int = 0
     threads: int | None = None
     amp: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.patches_per_epoch < 1:
+            raise AoikitError("epochs, batch_size and patches_per_epoch must be positive")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise AoikitError(f"lr must be positive and weight_decay non-negative, got {self.lr}, {self.weight_decay}")
+        if self.loss not in LOSSES:
+            raise AoikitError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.window_size < 3 or self.window_size % 2 == 0:
+            raise AoikitError(f"window_size must be an odd number ≥ 3, got {self.window_size}")
+        if self.patience is not None and self.patience < 1:
+            raise AoikitError(f"patience must be at least 1, got {self.patience}")
 
 
 def train(
@@ -57,8 +68,8 @@ def train(
     Args:
         model: a registered reconstruction model, trained in place.
         model_name: its registry name, recorded in checkpoints.
-        train_images: (N, C, H, W) floats in [0, 1], at least ``cfg.patch_size`` on each side.
-        val_patches: (M, C, p, p) held-out patches in [0, 1].
+        train_images: (N, C, H, W) floats in [0, 1], at least p on each side.
+        val_patches: (M, C, p, p) held-out patches in [0, 1]; training crops p × p patches.
         cfg: optimisation settings.
         out_dir: receives ``last/`` (every epoch, for resume), ``best/``, ``history.csv`` and ``loss.png``.
         resume: continue from ``out_dir/last`` when it exists (a fresh start otherwise).
@@ -87,7 +98,7 @@ def train(
     for epoch in bar:
         start = time.perf_counter()
         augment = cfg.augment
-        patches = random_crops(train_images, cfg.patches_per_epoch, cfg.patch_size, generator, augment, augment)
+        patches = random_crops(train_images, cfg.patches_per_epoch, val_patches.shape[-1], generator, augment, augment)
         order = torch.randperm(len(patches), generator=generator)
         train_loss = 0.0
         for index in order.split(cfg.batch_size):
@@ -122,14 +133,13 @@ def train(
 
 
 def _check_inputs(train_images: Tensor, val_patches: Tensor, cfg: TrainConfig) -> None:
-    if train_images.ndim != 4 or min(train_images.shape[-2:]) < cfg.patch_size:
-        raise AoikitError(
-            f"training images must be (N, C, H, W) with sides >= {cfg.patch_size}, got {tuple(train_images.shape)}"
-        )
     if val_patches.ndim != 4 or len(val_patches) == 0:
         raise AoikitError(f"validation patches must be a non-empty (M, C, p, p) batch, got {tuple(val_patches.shape)}")
-    if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.patches_per_epoch < 1:
-        raise AoikitError("epochs, batch_size and patches_per_epoch must be positive")
+    patch = val_patches.shape[-1]
+    if train_images.ndim != 4 or min(train_images.shape[-2:]) < patch:
+        raise AoikitError(
+            f"training images must be (N, C, H, W) with sides >= {patch}, got {tuple(train_images.shape)}"
+        )
 
 
 def _validate(

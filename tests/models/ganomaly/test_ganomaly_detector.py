@@ -12,11 +12,18 @@ from aoikit.data.open import open_dataset
 from aoikit.data.synthetic import make_synthetic_dataset
 from aoikit.errors import AoikitError
 from aoikit.metrics import image_auroc
-from aoikit.models.ganomaly.detector import CALIBRATED, TEST_FITTED, GANomalyDetector, normalised_scores
+from aoikit.models.ganomaly.detector import (
+    CALIBRATED,
+    TEST_FITTED,
+    GANomalyDetector,
+    GANomalyDetectorConfig,
+    normalised_scores,
+)
 from aoikit.models.ganomaly.loop import GANTrainConfig
 
 TINY = GANTrainConfig(epochs=2, batch_size=4, lr=2e-3, threads=1)
-NETWORK = {"image_size": 64, "latent_dim": 16, "ngf": 8, "ndf": 8}
+NETWORK = {"latent_dim": 16, "ngf": 8, "ndf": 8}
+CONFIG = GANomalyDetectorConfig("ganomaly-ssim-ssim", NETWORK, image_size=64)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +44,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fitted(images: dict[str, list[np.ndarray]], run_dir: Path) -> GANomalyDetector:
-    return GANomalyDetector("ganomaly-ssim-ssim", TINY, **NETWORK).fit(images["train"], images["val"], run_dir)
+    return GANomalyDetector(CONFIG, TINY).fit(images["train"], images["val"], run_dir)
 
 
 def test_calibration_uses_only_the_validation_images(
@@ -65,9 +72,9 @@ def test_save_load_round_trip_gives_identical_outputs(
     test = images["good"] + images["bad"]
     np.testing.assert_array_equal(loaded.score(test), fitted.score(test))
     assert (loaded.image_threshold_, loaded.threshold_) == (fitted.image_threshold_, fitted.threshold_)
-    assert loaded.score_config_ == fitted.score_config_ and loaded.preset_overrides == NETWORK
+    assert loaded.score_config_ == fitted.score_config_ and loaded.config == fitted.config
 
-    result = loaded.predict(images["bad"][0])
+    result = loaded.predict(images["bad"][:1])[0]
     assert result.anomaly_map.shape == result.pred_mask.shape == result.reconstruction.shape == (96, 96)
     assert result.pred_score == pytest.approx(float(fitted.score(images["bad"][:1])[0]), abs=1e-5)
     assert result.pred_label == int(result.pred_score > loaded.image_threshold_)
@@ -75,12 +82,12 @@ def test_save_load_round_trip_gives_identical_outputs(
 
 def test_training_checkpoints_are_not_detectors_and_typos_fail_early(fitted: GANomalyDetector, run_dir: Path) -> None:
     assert (run_dir / "model" / "model.safetensors").is_file()
-    with pytest.raises(AoikitError, match="not a calibrated GANomaly detector"):
+    with pytest.raises(AoikitError, match="not a calibrated detector"):
         GANomalyDetector.load(run_dir / "best")
     with pytest.raises(AoikitError, match="ngff"):
-        GANomalyDetector(ngff=8)
+        GANomalyDetectorConfig(model_config={"ngff": 8})
     with pytest.raises(AoikitError, match="unknown GANomaly preset"):
-        GANomalyDetector("ganomaly-l2")
+        GANomalyDetectorConfig("ganomaly-l2")
     with pytest.raises(AoikitError, match="not fitted"):
         GANomalyDetector().score([np.zeros((64, 64), np.float32)])
 
@@ -100,19 +107,20 @@ def test_short_training_ranks_dark_blobs_above_good_images(tmp_path: Path) -> No
     for image in bad:
         cy, cx = rng.uniform(32, 96, 2)
         image[(yy - cy) ** 2 + (xx - cx) ** 2 < 20**2] = 0.05
-    options = {"latent_dim": 32, "ngf": 16, "ndf": 16, "w_adv": 1.0, "w_con": 50.0, "w_enc": 10.0, "lam": 0.9}
+    network = {"latent_dim": 32, "ngf": 16, "ndf": 16}
+    config = GANomalyDetectorConfig("ganomaly-l1-l1", network, w_adv=1.0, w_con=50.0, w_enc=10.0, lam=0.9)
     cfg = replace(TINY, epochs=3, batch_size=8, lr_decay=False)
-    detector = GANomalyDetector("ganomaly-l1-l1", cfg, **options).fit(train, val, tmp_path)
+    detector = GANomalyDetector(config, cfg).fit(train, val, tmp_path)
     scores = detector.score(good + bad)
     assert image_auroc(scores, np.r_[np.zeros(10), np.ones(10)]) >= 0.9
 
 
 def test_matched_intensity_scores_ignore_lighting_drift(images: dict[str, list[np.ndarray]], tmp_path: Path) -> None:
-    detector = GANomalyDetector("ganomaly-ssim-ssim", TINY, match_intensity=True, **NETWORK)
+    detector = GANomalyDetector(replace(CONFIG, match_intensity=True), TINY)
     detector.fit(images["train"], images["val"], tmp_path)
     test = images["good"] + images["bad"]
     drifted = [0.85 * im for im in test]
     np.testing.assert_allclose(detector.raw_scores(drifted), detector.raw_scores(test), atol=1e-4)
     loaded = GANomalyDetector.load(tmp_path / "model")
-    assert loaded.match_intensity and loaded.intensity_ == detector.intensity_
+    assert loaded.config.match_intensity and loaded.intensity_ == detector.intensity_
     np.testing.assert_array_equal(loaded.score(test), detector.score(test))

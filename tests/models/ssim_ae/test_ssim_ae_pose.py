@@ -1,4 +1,4 @@
-"""Detector with parts aligned to one pose and residuals scored against good parts at the same position."""
+"""SSIMAEDetector with parts aligned to one pose and residuals scored against good parts at the same position."""
 
 from collections.abc import Callable
 from dataclasses import replace
@@ -10,9 +10,9 @@ import pytest
 
 from aoikit.errors import AoikitError
 from aoikit.models import create_model
-from aoikit.models.ssim_ae.detector import Detector, DetectorConfig
+from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 
-CONFIG = DetectorConfig(
+CONFIG = SSIMAEDetectorConfig(
     model="flat", image_size=160, patch_size=32, stride=16, window=7, map_sigma=2.0, align=True, position_norm=True
 )
 
@@ -33,33 +33,35 @@ def goods(screw: Callable[..., np.ndarray]) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def detector(goods: list[np.ndarray]) -> Detector:
-    return Detector.from_model(create_model("flat"), CONFIG).fit_position(goods[:10]).calibrate(goods[10:])
+def detector(goods: list[np.ndarray]) -> SSIMAEDetector:
+    return SSIMAEDetector.from_model(create_model("flat"), CONFIG).fit_position(goods[:10]).calibrate(goods[10:])
 
 
 def test_a_hole_stands_out_where_good_parts_always_differ_from_their_reconstruction(
-    detector: Detector, goods: list[np.ndarray], screw: Callable[..., np.ndarray]
+    detector: SSIMAEDetector, goods: list[np.ndarray], screw: Callable[..., np.ndarray]
 ) -> None:
     holed, centre = _with_hole(screw(125.0, seed=99), 125.0, -20.0)
     amap = detector.anomaly_map(holed)[0]
     y, x = np.unravel_index(np.argmax(amap), amap.shape)
     assert np.hypot(x - centre[0], y - centre[1]) < 6
-    scores = detector.image_scores([detector.anomaly_map(im)[0] for im in goods[10:]] + [amap])
+    scores = detector.score([*goods[10:], holed])
     assert scores[-1] > scores[:-1].max()
 
 
-def test_position_statistics_survive_save_and_load(detector: Detector, goods: list[np.ndarray], tmp_path: Path) -> None:
+def test_position_statistics_survive_save_and_load(
+    detector: SSIMAEDetector, goods: list[np.ndarray], tmp_path: Path
+) -> None:
     detector.save(tmp_path / "model")
-    loaded = Detector.load(tmp_path / "model")
+    loaded = SSIMAEDetector.load(tmp_path / "model")
     assert loaded.position_.floor == detector.position_.floor
     np.testing.assert_array_equal(loaded.anomaly_map(goods[0])[0], detector.anomaly_map(goods[0])[0])
 
 
-def test_position_norm_without_alignment_or_statistics_says_so(detector: Detector) -> None:
+def test_position_norm_without_alignment_or_statistics_says_so(detector: SSIMAEDetector) -> None:
     with pytest.raises(AoikitError, match="needs align"):
         replace(CONFIG, align=False)
-    fresh = Detector.from_model(detector.model_, CONFIG)
+    fresh = SSIMAEDetector.from_model(detector.model_, CONFIG)
     with pytest.raises(AoikitError, match="fit_position"):
         fresh.anomaly_map(np.zeros((160, 160), np.float32))
     with pytest.raises(AoikitError, match="window 7, not 11"):
-        detector.residual_maps(np.zeros((160, 160), np.float32), [11])
+        detector.analyse(np.zeros((160, 160), np.float32), [11])

@@ -39,6 +39,12 @@ class GANTrainConfig:
     threads: int | None = None
     amp: bool = False
 
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise AoikitError("epochs and batch_size must be positive")
+        if self.lr <= 0 or not 0 <= self.beta1 < 1:
+            raise AoikitError(f"lr must be positive and beta1 in [0, 1), got {self.lr}, {self.beta1}")
+
 
 def train_gan(
     model: GANomaly,
@@ -153,5 +159,3 @@ def _check_inputs(model: GANomaly, train_images: Tensor, val_images: Tensor, cfg
                 f"{name} images must be a non-empty (N, {c.channels}, S, S) batch, S = {c.image_size}; "
                 f"got {tuple(images.shape)}"
             )
-    if cfg.epochs < 1 or cfg.batch_size < 1:
-        raise AoikitError("epochs and batch_size must be positive")

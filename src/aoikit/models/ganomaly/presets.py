@@ -34,8 +34,8 @@ class GANomalyPreset:
     epochs: int = 200
 
     def model_config(self, **overrides: Any) -> GANomalyConfig:
-        """A fresh :class:`GANomalyConfig`; ``overrides`` set other fields (channels, ngf, ...)."""
-        return GANomalyConfig(image_size=self.image_size, latent_dim=self.latent_dim, **overrides)
+        """A fresh :class:`GANomalyConfig`; ``overrides`` set other fields (latent_dim, channels, ngf, ...)."""
+        return GANomalyConfig(**{"image_size": self.image_size, "latent_dim": self.latent_dim, **overrides})
 
     def loss_config(self) -> GeneratorLossConfig:
         """A fresh :class:`GeneratorLossConfig` for the generator loss."""

@@ -1,0 +1,324 @@
+"""The one interface every model family implements, and the helpers all families share.
+
+A family subclasses :class:`Detector` and writes three things: how it trains (``_fit_model``), how it
+turns a working-frame image into anomaly maps (``_analyse_working``), and which extra state it saves.
+Intensity matching, part alignment, resizing, threshold calibration, image scores, predictions and
+saving are the same for every family and live here.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from aoikit.data.image_io import resize_gray
+from aoikit.errors import AoikitError
+from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
+from aoikit.preprocess import align_part, intensity_reference, match_intensity, unalign
+from aoikit.runtime import resolve_device
+from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
+from aoikit.types import InferenceResult
+
+IMAGE_SCORES = ("max", "area")
+
+
+@dataclass
+class DetectorConfig:
+    """Settings every family shares; each family's config adds its own.
+
+    ``window``: SSIM window of the maps (odd, ≥ 3). ``pixel_quantile`` / ``image_quantile``: quantiles of
+    held-out good pixels / image scores used as thresholds. ``match_intensity``: match each image's grey level
+    and contrast to the training images'. ``align``: turn every image's part to one pose first
+    (:func:`aoikit.preprocess.align_part`); maps come back in the image's own frame.
+    """
+
+    model: str = "ssim_ae"
+    model_config: dict[str, Any] = field(default_factory=dict)
+    window: int = 11
+    pixel_quantile: float = 0.999
+    image_quantile: float = 0.99
+    match_intensity: bool = False
+    align: bool = False
+
+    def __post_init__(self) -> None:
+        if self.window < 3 or self.window % 2 == 0:
+            raise AoikitError(f"window must be an odd number ≥ 3, got {self.window}")
+        for name in ("pixel_quantile", "image_quantile"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise AoikitError(f"{name} must lie strictly between 0 and 1, got {getattr(self, name)}")
+
+
+@dataclass
+class Analysis:
+    """What a detector sees in one image: anomaly maps per SSIM window (image frame and size), the
+    reconstruction, and the raw image score when the family's score is not a function of the map."""
+
+    maps: dict[int, np.ndarray]
+    reconstruction: np.ndarray
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated decision values: pixel (maps), area (the "area" image score only) and image."""
+
+    pixel: float
+    area: float | None
+    image: float
+
+
+class Detector(ABC):
+    """Learn good parts from images, map where a new image differs; learned state ends in ``_``.
+
+    Args:
+        config: the family's detector configuration.
+        train_config: the family's optimisation settings.
+    """
+
+    family: ClassVar[str]
+    """Registry name of the family."""
+    config_cls: ClassVar[type[DetectorConfig]]
+    train_config_cls: ClassVar[type]
+    model_: torch.nn.Module
+
+    def __init__(self, config: DetectorConfig, train_config: Any = None) -> None:
+        self.config = config
+        self.train_config = train_config if train_config is not None else self.train_config_cls()
+        self.device = torch.device("cpu")
+
+    # --- what a family writes -------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def working_size(self) -> int:
+        """Side of the square working frame images are resized to."""
+
+    @abstractmethod
+    def _fit_model(self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool) -> None:
+        """Train on prepared working-frame images; set ``model_`` to the best weights."""
+
+    @abstractmethod
+    def _analyse_working(
+        self, x: np.ndarray, windows: Sequence[int]
+    ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
+        """Maps per window, reconstruction and raw score (or None) of one working-frame image."""
+
+    def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:  # noqa: B027  (an optional hook)
+        """Fit family state that needs the trained model and the training images (none by default)."""
+
+    def _fit_score_scale(self, raw_scores: np.ndarray) -> None:  # noqa: B027  (an optional hook)
+        """Fit a monotone rescaling of raw image scores on good images (none by default)."""
+
+    def _scale_scores(self, raw_scores: np.ndarray) -> np.ndarray:
+        return raw_scores
+
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """Family state to save: JSON-able values and arrays."""
+        return {}, {}
+
+    def _load_state(self, state: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:  # noqa: B027  (an optional hook)
+        """Restore what :meth:`_state` saved."""
+
+    # --- shared ---------------------------------------------------------------------------------------------
+    def fit(
+        self, train_images: Sequence[np.ndarray], val_images: Sequence[np.ndarray], out_dir: Path, resume: bool = False
+    ) -> Self:
+        """Train on good images (keeping ``out_dir/best``), calibrate on held-out good images, save
+        ``out_dir/model``."""
+        if len(train_images) == 0 or len(val_images) == 0:
+            raise AoikitError(
+                f"need good images for training and validation, got {len(train_images)} and {len(val_images)}"
+            )
+        if self.config.match_intensity:
+            self.fit_intensity(train_images)
+        train = [self._prepare(im)[0] for im in train_images]
+        val = [self._prepare(im)[0] for im in val_images]
+        self._fit_model(train, val, Path(out_dir), resume)
+        self.model_.eval()
+        self._fit_extra(train_images)
+        self.calibrate(val_images)
+        self.save(Path(out_dir) / "model")
+        return self
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, config: DetectorConfig) -> Self:
+        """Wrap an already built network (a baseline, or one trained elsewhere); call :meth:`calibrate` next."""
+        detector = cls(config)
+        detector.model_ = model.eval()
+        return detector
+
+    def fit_intensity(self, good_images: Sequence[np.ndarray]) -> Self:
+        """Learn the grey level and contrast every image is matched to (``match_intensity``)."""
+        self.intensity_ = intensity_reference(good_images)
+        return self
+
+    def to(self, device: str | torch.device) -> Self:
+        """Run inference on ``device`` ("auto", "cpu", "cuda", "cuda:N")."""
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        if hasattr(self, "model_"):
+            self.model_.to(self.device)
+        return self
+
+    def calibrate(self, good_images: Sequence[np.ndarray]) -> Self:
+        """Fit the thresholds (and score scale) on held-out good images only; the intensity reference too if unset."""
+        if self.config.match_intensity and not hasattr(self, "intensity_"):
+            self.fit_intensity(good_images)
+        self._fit_extra_if_missing(good_images)
+        analyses = self.analyse_many(good_images, desc="calibrating")
+        raw = [a.score for a in analyses]
+        if all(s is not None for s in raw):
+            self._fit_score_scale(np.asarray(raw, dtype=np.float64))
+        thresholds = self.fit_thresholds(analyses, self.config.window)
+        self.threshold_, self.image_threshold_ = thresholds.pixel, thresholds.image
+        if thresholds.area is not None:
+            self.area_threshold_ = thresholds.area
+        return self
+
+    def _fit_extra_if_missing(self, good_images: Sequence[np.ndarray]) -> None:  # noqa: B027  (an optional hook)
+        """Hook for state normally fitted on training images (then fitted on ``good_images``)."""
+
+    def fit_thresholds(self, good: Sequence[Analysis], window: int) -> Thresholds:
+        """Pixel, area and image thresholds at the configured quantiles of good images' maps and scores."""
+        maps = [a.maps[window] for a in good]
+        pixel = fit_quantile_threshold(maps, self.config.pixel_quantile)
+        area = fit_quantile_threshold(maps, self.area_quantile) if self.image_score_kind == "area" else None
+        image = float(np.quantile(self.image_scores(good, window, area), self.config.image_quantile))
+        return Thresholds(pixel, area, image)
+
+    @property
+    def image_score_kind(self) -> str:
+        """ "max" (smoothed map maximum), "area" (share of pixels above a good quantile) or "model" (its own)."""
+        return str(getattr(self.config, "image_score", "model"))
+
+    @property
+    def area_quantile(self) -> float:
+        return float(getattr(self.config, "area_quantile", 0.99))
+
+    def image_scores(
+        self, analyses: Sequence[Analysis], window: int, area_threshold: float | None = None
+    ) -> np.ndarray:
+        """One score per analysed image; "area" counts pixels above ``area_threshold`` (default: calibrated)."""
+        kind = self.image_score_kind
+        if kind == "model":
+            raw = np.asarray([a.score for a in analyses], dtype=np.float64)
+            return self._scale_scores(raw)
+        maps = [a.maps[window] for a in analyses]
+        if kind == "area":
+            return area_scores(maps, self.area_threshold_ if area_threshold is None else area_threshold)
+        return image_scores_from_maps(maps, sigma=float(getattr(self.config, "score_sigma", 4.0)))
+
+    def _prepare(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The image in the working frame (intensity matched, resized, aligned as configured) and the
+        alignment transform, None when not aligning."""
+        if image.ndim != 2:
+            raise AoikitError(f"expected a 2-D grayscale image, got shape {image.shape}")
+        if self.config.match_intensity:
+            if not hasattr(self, "intensity_"):
+                raise AoikitError("match_intensity is on but no reference is fitted: call fit_intensity() first")
+            image = match_intensity(image, self.intensity_)
+        size = self.working_size
+        resized = image if image.shape == (size, size) else resize_gray(image, size)
+        return align_part(resized) if self.config.align else (resized, None)
+
+    @staticmethod
+    def _to_image(array: np.ndarray, matrix: np.ndarray | None, like: np.ndarray, fill: float | None) -> np.ndarray:
+        """An array from the working frame back in the frame and size of the image ``like``."""
+        native = array if matrix is None else unalign(array, matrix, fill)
+        return native if native.shape == like.shape else resize_gray(native, (like.shape[0], like.shape[1]))
+
+    def analyse(self, image: np.ndarray, windows: Sequence[int] | None = None) -> Analysis:
+        """Anomaly maps of ``image`` per SSIM window (default: the configured one), in the image's own frame and
+        size, its reconstruction and raw score. With ``align``, pixels the aligned frame did not cover score 0."""
+        self._check_fitted()
+        x, matrix = self._prepare(image)
+        maps, recon, score = self._analyse_working(x, list(windows or [self.config.window]))
+        native = {window: self._to_image(m, matrix, image, 0.0) for window, m in maps.items()}
+        return Analysis(native, self._to_image(recon, matrix, image, None), score)
+
+    def analyse_many(
+        self, images: Sequence[np.ndarray], windows: Sequence[int] | None = None, desc: str = "maps"
+    ) -> list[Analysis]:
+        """:meth:`analyse` for every image, with a progress bar."""
+        return [self.analyse(im, windows) for im in tqdm(images, desc=desc, unit="image", leave=False)]
+
+    def anomaly_map(self, image: np.ndarray, window: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Full-size anomaly map at ``window`` (default: the configured one) and the reconstruction."""
+        window = window or self.config.window
+        analysis = self.analyse(image, [window])
+        return analysis.maps[window], analysis.reconstruction
+
+    def score(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Image scores with the calibrated state, one per image."""
+        self._check_calibrated()
+        return self.image_scores([self.analyse(im) for im in images], self.config.window)
+
+    def predict(self, images: Sequence[np.ndarray]) -> list[InferenceResult]:
+        """Score, label and segment each image with the calibrated thresholds."""
+        self._check_calibrated()
+        results = []
+        for image in images:
+            analysis = self.analyse(image)
+            amap = analysis.maps[self.config.window]
+            score = float(self.image_scores([analysis], self.config.window)[0])
+            results.append(
+                InferenceResult(
+                    pred_score=score,
+                    pred_label=int(score > self.image_threshold_),
+                    anomaly_map=amap,
+                    pred_mask=amap > self.threshold_,
+                    reconstruction=analysis.reconstruction,
+                )
+            )
+        return results
+
+    def save(self, directory: Path) -> None:
+        """Write config.json + model.safetensors with the calibrated state."""
+        self._check_calibrated()
+        state, arrays = self._state()
+        state = {**state, "threshold_": self.threshold_, "image_threshold_": self.image_threshold_}
+        if hasattr(self, "intensity_"):
+            state["intensity_"] = list(self.intensity_)
+        if hasattr(self, "area_threshold_"):
+            state["area_threshold_"] = self.area_threshold_
+        extra = {"detector": asdict(self.config), "train": asdict(self.train_config), "state": state}
+        save_checkpoint(directory, self.network_name, self.model_, extra, arrays=arrays)
+
+    @property
+    def network_name(self) -> str:
+        """Registry name of the network the checkpoint rebuilds."""
+        return self.config.model
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
+        """Rebuild a calibrated detector from :meth:`save` output."""
+        model, meta = load_checkpoint(directory)
+        if "state" not in meta or "detector" not in meta:
+            raise AoikitError(f"{directory}: a training checkpoint, not a calibrated detector (use <run>/model)")
+        try:
+            detector = cls(cls.config_cls(**meta["detector"]), cls.train_config_cls(**meta.get("train") or {}))
+            state = meta["state"]
+            detector.model_ = model.eval()
+            detector.threshold_ = float(state["threshold_"])
+            detector.image_threshold_ = float(state["image_threshold_"])
+            if "area_threshold_" in state:
+                detector.area_threshold_ = float(state["area_threshold_"])
+            if "intensity_" in state:
+                mean, std = state["intensity_"]
+                detector.intensity_ = (float(mean), float(std))
+            detector._load_state(state, load_arrays(directory))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise AoikitError(f"{directory / 'config.json'}: invalid detector state ({exc})") from None
+        return detector
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise AoikitError(f"detector is not fitted: call fit() or {type(self).__name__}.load()")
+
+    def _check_calibrated(self) -> None:
+        self._check_fitted()
+        if not hasattr(self, "image_threshold_"):
+            raise AoikitError("detector is not calibrated: call calibrate() on held-out good images")
