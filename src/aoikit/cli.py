@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from tqdm import tqdm
 from typer.core import TyperCommand
 
 from aoikit.errors import AoikitError
@@ -44,7 +45,9 @@ def _friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AoikitError as exc:
-            typer.echo(f"aoikit: error: {exc}", err=True)
+            for bar in list(tqdm._instances):  # end open progress lines, so the message starts on its own line
+                bar.close()
+            typer.echo(f"aoikit: error: {' '.join(str(exc).split())}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -6,6 +6,7 @@ Intensity matching, part alignment, resizing, threshold calibration, image score
 saving are the same for every family and live here.
 """
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult
 
 IMAGE_SCORES = ("max", "area")
+MAX_DISTORTION = 4.0
+"""Resizing an image to the working frame warns when it stretches one side, or enlarges it, more than this."""
 
 
 @dataclass
@@ -221,6 +224,8 @@ class Detector(ABC):
                 raise AoikitError("match_intensity is on but no reference is fitted: call fit_intensity() first")
             image = match_intensity(image, self.intensity_)
         size = self.working_size
+        if image.shape != (size, size):
+            _warn_if_distorted(image.shape, size)
         resized = image if image.shape == (size, size) else resize_gray(image, size)
         return align_part(resized) if self.config.align else (resized, None)
 
@@ -322,3 +327,13 @@ class Detector(ABC):
         self._check_fitted()
         if not hasattr(self, "image_threshold_"):
             raise AoikitError("detector is not calibrated: call calibrate() on held-out good images")
+
+
+def _warn_if_distorted(shape: tuple[int, ...], size: int) -> None:
+    """Warn when the square working frame enlarges an image or changes its aspect ratio by more than 4×."""
+    h, w = shape[:2]
+    if size / min(h, w) > MAX_DISTORTION or max(h, w) / min(h, w) > MAX_DISTORTION:
+        warnings.warn(
+            f"a {h}×{w} image is resized to the {size}×{size} working frame: details may be lost or invented",
+            stacklevel=3,
+        )

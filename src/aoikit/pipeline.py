@@ -23,8 +23,11 @@ from aoikit.models import create_model
 from aoikit.models.families import detector_class
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
 from aoikit.runtime import configure_runtime
+from aoikit.training import checkpoint_exists
 from aoikit.viz import save_panel
 
+MIN_GOOD = 3
+"""Fewest good training images a run accepts: at least two to train on and one held out."""
 RESUMABLE = ("epochs", "threads", "device", "amp")
 """Training options a resumed run may change; anything else must match the run's config.yaml."""
 
@@ -52,7 +55,7 @@ def run_config(out: Path, config: Path | None, overrides: dict[str, Any], resume
                 f"{out}: cannot change {', '.join(refused)} when resuming (only train.{'/'.join(RESUMABLE)})"
             )
         return resolved
-    if (saved.exists() or (out / "last").exists()) and not overwrite:
+    if (saved.exists() or checkpoint_exists(out / "last")) and not overwrite:
         raise AoikitError(f"{out}: holds a run already; pass --resume to continue it or --overwrite to replace it")
     return resolve_config(config, overrides)
 
@@ -75,6 +78,11 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
         raise AoikitError("no dataset given: pass --data PATH or set 'data' in the configuration")
     configure_runtime(config.train.threads)
     dataset = open_dataset(Path(config.data), config.category)
+    if len(dataset.train) < MIN_GOOD:
+        raise AoikitError(
+            f"{config.data}: {len(dataset.train)} good training image(s); need at least {MIN_GOOD} "
+            "(some to train on, some held out to calibrate the thresholds)"
+        )
     train_samples, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")

@@ -9,6 +9,9 @@ from PIL import Image, UnidentifiedImageError
 from aoikit.errors import DataError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
+MAX_PIXELS = 1 << 26
+"""Largest image read (64 megapixels, e.g. 8192 × 8192): larger ones, or files claiming to be, are refused
+before decoding (decompression bombs)."""
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -40,11 +43,18 @@ def _decode(path: Path) -> np.ndarray:
         raise DataError(path, "empty file (0 bytes)")
     try:
         with Image.open(path) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise DataError(path, f"{width}×{height} pixels is over the limit of {MAX_PIXELS >> 20} megapixels")
             im.load()  # decode every byte now, so cut-short files fail here
             raw = im.mode.startswith("I") or im.mode == "F"  # 16/32-bit integer or float: keep the depth
             pixels = np.asarray(im if raw else im.convert("L"))
+    except DataError:
+        raise
     except UnidentifiedImageError:
         raise DataError(path, "not an image, or a format Pillow cannot read") from None
+    except Image.DecompressionBombError as err:
+        raise DataError(path, f"over the limit of {MAX_PIXELS >> 20} megapixels ({err})") from None
     except (OSError, SyntaxError, ValueError) as err:
         problem = (
             "image file is cut short (truncated)" if "truncated" in str(err).lower() else f"unreadable image ({err})"

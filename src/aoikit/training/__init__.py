@@ -1,12 +1,19 @@
 """Training: one plain PyTorch loop, step objects per model, config.json + safetensors checkpoints."""
 
-from aoikit.training.checkpoint import load_arrays, load_checkpoint, load_training_state, save_checkpoint
+from aoikit.training.checkpoint import (
+    checkpoint_exists,
+    load_arrays,
+    load_checkpoint,
+    load_training_state,
+    save_checkpoint,
+)
 from aoikit.training.loop import TrainConfig, train
 from aoikit.training.steps import ReconstructionStep
 
 __all__ = [
     "ReconstructionStep",
     "TrainConfig",
+    "checkpoint_exists",
     "load_arrays",
     "load_checkpoint",
     "load_training_state",

@@ -95,6 +95,12 @@ def _restore_interrupted_swap(directory: Path) -> None:
             old.rename(directory)
 
 
+def checkpoint_exists(directory: Path) -> bool:
+    """Whether a complete checkpoint is at ``directory``, after undoing an interrupted save (call before resuming)."""
+    _restore_interrupted_swap(Path(directory))
+    return (Path(directory) / CONFIG).is_file()
+
+
 def save_checkpoint(
     directory: Path,
     model_name: str,
@@ -167,10 +173,18 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _load_weights(directory: Path, model: nn.Module) -> None:
-    try:
-        model.load_state_dict(_read_tensors(directory / WEIGHTS))
-    except RuntimeError as exc:
-        raise AoikitError(f"{directory / WEIGHTS}: weights do not fit the model ({exc})") from exc
+    weights = _read_tensors(directory / WEIGHTS)
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    reshaped = sorted(k for k in set(expected) & set(weights) if expected[k].shape != weights[k].shape)
+    if missing or unexpected or reshaped:
+        problems = [
+            f"{len(v)} {what} (first: {v[0]})"
+            for what, v in (("missing", missing), ("unexpected", unexpected), ("of another shape", reshaped))
+            if v
+        ]
+        raise AoikitError(f"{directory / WEIGHTS}: weights do not fit the model: {'; '.join(problems)}")
+    model.load_state_dict(weights)
 
 
 def load_checkpoint(directory: Path) -> tuple[nn.Module, dict[str, Any]]:

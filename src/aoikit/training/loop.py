@@ -13,7 +13,7 @@ from tqdm import tqdm
 from aoikit.data.patches import random_crops
 from aoikit.errors import AoikitError
 from aoikit.runtime import configure_runtime
-from aoikit.training.checkpoint import load_training_state, save_checkpoint
+from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 from aoikit.training.steps import LOSSES, ReconstructionStep
 
@@ -88,7 +88,7 @@ def train(
     generator = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
     best, stale = math.inf, 0
-    if resume and (out_dir / "last").exists():
+    if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
         state = load_training_state(out_dir / "last", model, optimizer)
         history, best, stale = state["history"], state["best_val"], state["stale_epochs"]
         generator.set_state(state["generator"])

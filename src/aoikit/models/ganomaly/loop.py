@@ -14,7 +14,7 @@ from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.runtime import configure_runtime
-from aoikit.training.checkpoint import load_training_state, save_checkpoint
+from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 
 PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_score": "validation score A"}
@@ -91,7 +91,7 @@ def train_gan(
     extra = {"preset": preset_name, **(extra or {})}
     history: list[dict[str, float]] = []
     best = math.inf
-    if resume and (out_dir / "last").exists():
+    if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
         state = load_training_state(out_dir / "last", model, opt_g)
         opt_d.load_state_dict(state["opt_d"])
         history, best = state["history"], state["best_val"]
