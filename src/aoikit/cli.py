@@ -222,15 +222,18 @@ def compare(
 def review(
     labels: Annotated[Path, typer.Argument(help="Folder written by 'aoikit prelabel'.")],
     images: Annotated[Path, typer.Option(help="Folder holding the labelled images.")],
-    host: Annotated[str, typer.Option(help="Address to bind (local only by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (local only by default; any other needs the printed token).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 8765,
     export: Annotated[Path | None, typer.Option(help="Export folder (default LABELS/reviewed).")] = None,
 ) -> None:
     """Serve a local page to accept, reject, adjust and add pre-label regions; every change is saved at once."""
-    from aoikit.review import serve_review
+    from aoikit.review import review_server
 
-    typer.echo(f"reviewing {labels} at http://{host}:{port}/ (Ctrl+C to stop)")
-    serve_review(labels, images, host=host, port=port, export_dir=export)
+    with review_server(labels, images, host=host, port=port, export_dir=export) as server:
+        typer.echo(f"reviewing {labels} at {server.url} (Ctrl+C to stop)")
+        server.serve()
 
 
 @app.command("review-export")
