@@ -163,19 +163,18 @@ def prelabel(
         "coco,yolo,voc,labelme,cvat,labelstudio"
     ),
     min_area: Annotated[int, typer.Option(help="Smallest region kept, in pixels.")] = 16,
+    replace: Annotated[bool, typer.Option(help="Replace an existing pre-label --out folder whole.")] = False,
 ) -> None:
     """Turn anomaly maps into label files (regions above the calibrated threshold) for people to correct."""
-    from aoikit.data.image_io import IMAGE_EXTENSIONS
     from aoikit.labels import RegionConfig
     from aoikit.labels import prelabel as write_prelabels
+    from aoikit.labels.prelabel import prelabel_images
     from aoikit.pipeline import load_run
 
+    paths = prelabel_images(images, out, replace)
     detector = load_run(run)
-    paths = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not paths:
-        raise AoikitError(f"{images}: no images found")
     config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
-    written = write_prelabels(detector, paths, out, _names(formats), config)
+    written = write_prelabels(detector, paths, out, _names(formats), config, replace=replace)
     for kind, files in written.items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out}")
 
