@@ -178,19 +178,18 @@ def prelabel(
         "coco,yolo,voc,labelme,cvat,labelstudio"
     ),
     min_area: Annotated[int, typer.Option(help="Smallest region kept, in pixels.")] = 16,
+    replace: Annotated[bool, typer.Option(help="Replace an existing pre-label --out folder whole.")] = False,
 ) -> None:
     """Turn anomaly maps into label files (regions above the calibrated threshold) for people to correct."""
-    from aoikit.data.image_io import IMAGE_EXTENSIONS
     from aoikit.labels import RegionConfig
     from aoikit.labels import prelabel as write_prelabels
+    from aoikit.labels.prelabel import prelabel_images
     from aoikit.pipeline import load_run
 
+    paths = prelabel_images(images, out, replace)
     detector = load_run(run)
-    paths = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not paths:
-        raise AoikitError(f"{images}: no images found")
     config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
-    written = write_prelabels(detector, paths, out, _names(formats), config)
+    written = write_prelabels(detector, paths, out, _names(formats), config, replace=replace)
     for kind, files in written.items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out}")
 
@@ -242,15 +241,18 @@ def compare(
 def review(
     labels: Annotated[Path, typer.Argument(help="Folder written by 'aoikit prelabel'.")],
     images: Annotated[Path, typer.Option(help="Folder holding the labelled images.")],
-    host: Annotated[str, typer.Option(help="Address to bind (local only by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (local only by default; any other needs the printed token).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 8765,
     export: Annotated[Path | None, typer.Option(help="Export folder (default LABELS/reviewed).")] = None,
 ) -> None:
     """Serve a local page to accept, reject, adjust and add pre-label regions; every change is saved at once."""
-    from aoikit.review import serve_review
+    from aoikit.review import review_server
 
-    typer.echo(f"reviewing {labels} at http://{host}:{port}/ (Ctrl+C to stop)")
-    serve_review(labels, images, host=host, port=port, export_dir=export)
+    with review_server(labels, images, host=host, port=port, export_dir=export) as server:
+        typer.echo(f"reviewing {labels} at {server.url} (Ctrl+C to stop)")
+        server.serve()
 
 
 @app.command("review-export")

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from aoikit.errors import AoikitError
+from aoikit.folder_lock import lock_folder
 from aoikit.labels import WRITERS, RegionConfig, prelabel, read_coco
 
 
@@ -62,3 +63,46 @@ def test_uncalibrated_detector_needs_a_config(tmp_path: Path) -> None:
 
     with pytest.raises(AoikitError, match="threshold_"):
         prelabel(Uncalibrated(), [], tmp_path, ["coco"])
+
+
+def test_a_second_run_replaces_the_folder_whole_only_when_told(tmp_path: Path) -> None:
+    out, paths = tmp_path / "out", images(tmp_path / "in")
+    prelabel(BlobDetector(), paths, out, ["coco", "voc"])
+    (out / "review.json").write_text("{}")
+    with pytest.raises(AoikitError, match=r"not empty.*--replace"):
+        prelabel(BlobDetector(), paths, out, ["coco"])
+    assert (out / "review.json").exists() and (out / "voc").is_dir()
+    written = prelabel(BlobDetector(), paths, out, ["coco"], replace=True)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["coco", "overlays"]
+    assert written["coco"] == [out / "coco" / "annotations.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"], "the old folder was left beside it"
+
+
+def test_a_failed_run_puts_the_old_folder_back(tmp_path: Path) -> None:
+    class Failing(BlobDetector):
+        def anomaly_map(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            raise RuntimeError("out of memory")
+
+    out, paths = tmp_path / "out", images(tmp_path / "in")
+    prelabel(BlobDetector(), paths, out, ["coco"])
+    (out / "review.json").write_text('{"reviewed": true}')
+    with pytest.raises(RuntimeError, match="out of memory"):
+        prelabel(Failing(), paths, out, ["coco"], replace=True)
+    assert (out / "review.json").read_text() == '{"reviewed": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_a_folder_under_review_is_not_replaced(tmp_path: Path) -> None:
+    out, paths = tmp_path / "out", images(tmp_path / "in")
+    prelabel(BlobDetector(), paths, out, ["coco"])
+    (out / "review.json").write_text("{}")
+    with lock_folder(out, "aoikit review"), pytest.raises(AoikitError, match="in use by aoikit review"):
+        prelabel(BlobDetector(), paths, out, ["coco"], replace=True)
+    assert (out / "review.json").exists()
+
+
+def test_images_inside_the_output_are_refused(tmp_path: Path) -> None:
+    paths = images(tmp_path / "out" / "overlays")
+    with pytest.raises(AoikitError, match="inside the output folder"):
+        prelabel(BlobDetector(), paths, tmp_path / "out", ["coco"], replace=True)
+    assert all(p.is_file() for p in paths)

@@ -114,3 +114,27 @@ def test_review_in_the_browser(
     assert off_by(item.regions[0].box) <= 1
     assert item.regions[1].box == disc.box
     assert off_by(item.regions[2].box, (100, 70, 120, 90)) <= 1
+
+
+def test_off_loopback_the_page_works_from_the_printed_url_only(
+    prelabels: list[ImageLabels], serve: Callable[..., str], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = serve(tmp_path / "labels", tmp_path / "images", host="0.0.0.0", token="s3cret")
+    browser.get(url)
+    assert "a token is needed" in browser.page_source
+    browser.get(f"{url}/?token=s3cret")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-busy") == "false"
+    )
+    pixels = browser.execute_async_script(
+        "fetch('/api/images/0/pixels').then(r => arguments[0](r.status + ' ' + r.headers.get('content-type')))"
+    )
+    assert pixels == "200 image/png", "the page's own requests carry the token (as a cookie)"
+    ActionChains(browser).send_keys("a").perform()
+    WebDriverWait(browser, 10).until(
+        lambda d: json.loads((tmp_path / "labels" / "review.json").read_text())["images"][0]["status"] == "accepted"
+    )

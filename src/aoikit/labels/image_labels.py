@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, DataError
 from aoikit.labels.regions import Region
 
 
@@ -47,5 +47,14 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """Parse a UTF-8 JSON file."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """Parse a UTF-8 JSON file.
+
+    Raises:
+        DataError: the file is not UTF-8 JSON (cut short, for one).
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}); cut short?") from None
+    except UnicodeDecodeError:
+        raise DataError(path, "not a UTF-8 text file") from None

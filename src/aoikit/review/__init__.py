@@ -5,12 +5,12 @@ from typing import Any
 from aoikit.errors import AoikitError
 from aoikit.review.export import export_review
 
-__all__ = ["export_review", "make_app", "serve_review"]
-_WEB = ("make_app", "serve_review")
+__all__ = ["export_review", "make_app", "review_server"]
+_WEB = ("make_app", "review_server")
 
 
 def __getattr__(name: str) -> Any:
-    """``make_app`` and ``serve_review`` load on first use, as they need the ``serve`` extra (FastAPI)."""
+    """``make_app`` and ``review_server`` load on first use, as they need the ``serve`` extra (FastAPI)."""
     if name not in _WEB:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:

@@ -3,12 +3,16 @@
 Handlers are ``async`` and never await, so they run one at a time on the event loop: no two
 changes to the state interleave. Requests that change anything must carry the ``X-Aoikit-Review``
 header, which other web sites cannot add without the browser asking first (and being refused), so
-a page open in another tab cannot change the review.
+a page open in another tab cannot change the review. The guards of :mod:`aoikit.webguard` come
+first: only the bound host names, bodies of at most 64 KiB, and a token when bound off loopback.
 """
 
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Annotated, Any
 
 import cv2
 import numpy as np
@@ -16,30 +20,36 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from aoikit.data.image_io import IMAGE_EXTENSIONS, read_gray
 from aoikit.errors import AoikitError
+from aoikit.folder_lock import lock_folder
 from aoikit.review.export import export_review
 from aoikit.review.session import NotFoundError, ReviewSession
-from aoikit.review.state import Status
+from aoikit.review.state import Status, remove_stale_temps
+from aoikit.webguard import OutsideRootError, bind, confine, guard, is_loopback, new_token, server_url
 
 STATIC = Path(__file__).with_name("static")
 CHANGE_HEADER = "X-Aoikit-Review"
 BROWSER_FORMATS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
+Box = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=4, max_length=4)]
+ClassName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 
 
 class NewBox(BaseModel):
-    """A box the reviewer drew, ``[x0, y0, x1, y1]`` in image pixels."""
+    """A box the reviewer drew, ``[x0, y0, x1, y1]`` in image pixels; a class name is one line of text."""
 
-    box: list[float]
-    class_name: str = "anomaly"
+    box: Box
+    class_name: ClassName = "anomaly"
 
 
 class RegionChange(BaseModel):
     """A new box and/or status for a region."""
 
-    box: list[float] | None = None
+    box: Box | None = None
     status: Status | None = None
 
 
@@ -55,13 +65,21 @@ class Position(BaseModel):
     index: int
 
 
-def make_app(labels_dir: Path, images_dir: Path, export_dir: Path | None = None) -> FastAPI:
-    """The review app of a pre-label folder, without serving it.
+def make_app(
+    labels_dir: Path,
+    images_dir: Path,
+    export_dir: Path | None = None,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+) -> FastAPI:
+    """The review app of a pre-label folder, without serving it (nor locking the folder: see :func:`review_server`).
 
     Args:
         labels_dir: output folder of ``prelabel``; the review state is kept in its ``review.json``.
         images_dir: folder holding the images, found by the longest tail of their labelled paths.
         export_dir: where the export button writes; default ``labels_dir/reviewed``.
+        host: the address it will be bound to, which sets the Host names accepted (``webguard.trusted_hosts``).
+        token: if given, every request must carry it (see :class:`aoikit.webguard.TokenGuard`).
     """
     session = ReviewSession(labels_dir)
     find_image = image_finder(images_dir)
@@ -79,7 +97,8 @@ def make_app(labels_dir: Path, images_dir: Path, export_dir: Path | None = None)
 
     @app.exception_handler(AoikitError)
     async def aoikit_error(request: Request, exc: AoikitError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404 if isinstance(exc, NotFoundError) else 400)
+        status = 404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, OutsideRootError) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
 
     def view(index: int, **extra: Any) -> dict[str, Any]:
         return {**session.overview(), "index": index, "image": session.image(index), **extra}
@@ -139,6 +158,7 @@ def make_app(labels_dir: Path, images_dir: Path, export_dir: Path | None = None)
         accepted = session.overview()["statuses"].count("accepted")
         return {"out_dir": str(out_dir), "images": accepted, "files": {k: len(v) for k, v in written.items()}}
 
+    guard(app, host, token)
     return app
 
 
@@ -146,6 +166,7 @@ def image_finder(images_dir: Path) -> Callable[[str], Path]:
     """A function finding a labelled image path under ``images_dir`` by its longest matching tail.
 
     ``/data/test/crack/000.png`` is found as ``images_dir/crack/000.png`` before ``images_dir/000.png``.
+    The path found is resolved; one that leads out of ``images_dir`` (a symlink) raises ``OutsideRootError``.
 
     Raises:
         AoikitError: ``images_dir`` is not a folder.
@@ -160,14 +181,41 @@ def image_finder(images_dir: Path) -> Callable[[str], Path]:
         parts = PurePath(image_path.replace("\\", "/")).parts
         for depth in range(len(parts), 0, -1):
             if (hit := by_tail.get("/".join(parts[-depth:]))) is not None:
-                return hit
+                return confine(images_dir, hit)
         raise NotFoundError(f"{image_path}: no such image under {images_dir}")
 
     return find
 
 
-def serve_review(
+@dataclass
+class ReviewServer:
+    """A review app bound to its socket: open the page at ``url`` (it carries the token, if any)."""
+
+    server: uvicorn.Server
+    sock: socket.socket
+    url: str
+
+    def serve(self) -> None:
+        """Serve until interrupted."""
+        self.server.run(sockets=[self.sock])
+
+
+@contextmanager
+def review_server(
     labels_dir: Path, images_dir: Path, host: str = "127.0.0.1", port: int = 8765, export_dir: Path | None = None
-) -> None:
-    """Serve the review page at ``http://host:port/`` until interrupted; see :func:`make_app`."""
-    uvicorn.run(make_app(labels_dir, images_dir, export_dir), host=host, port=port, log_level="warning")
+) -> Iterator[ReviewServer]:
+    """The review server of ``labels_dir``, bound and ready to serve; see :func:`make_app`.
+
+    It holds the folder's lock while open, so a second server on the folder is refused, and removes
+    temp files a crashed one left. Off loopback, it makes a token that every request must carry.
+
+    Raises:
+        AoikitError: the folder is in use, its pre-labels or review state are unreadable, or the port is busy.
+    """
+    with lock_folder(labels_dir, "aoikit review"):
+        remove_stale_temps(labels_dir)
+        token = None if is_loopback(host) else new_token()
+        app = make_app(labels_dir, images_dir, export_dir, host=host, token=token)
+        with bind(host, port) as sock:
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+            yield ReviewServer(server, sock, server_url(host, sock.getsockname()[1], token))

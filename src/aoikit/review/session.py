@@ -1,5 +1,6 @@
 """Review actions on the state of one labels folder; each change is on disk before the call returns."""
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +115,10 @@ def clean_box(box: list[float], width: int, height: int) -> list[int]:
     """``[x0, y0, x1, y1]`` rounded to pixel edges, ordered and clipped to the image.
 
     Raises:
-        AoikitError: the box has not four numbers, or covers no pixel once clipped.
+        AoikitError: the box has not four finite numbers, or covers no pixel once clipped.
     """
-    if len(box) != 4:
-        raise AoikitError(f"a box is [x0, y0, x1, y1], got {box}")
+    if len(box) != 4 or not all(math.isfinite(v) for v in box):
+        raise AoikitError(f"a box is [x0, y0, x1, y1] of finite numbers, got {box}")
     xa, ya, xb, yb = (round(v) for v in box)
     x0, x1 = (min(max(v, 0), width) for v in sorted((xa, xb)))
     y0, y1 = (min(max(v, 0), height) for v in sorted((ya, yb)))

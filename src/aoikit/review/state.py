@@ -19,6 +19,7 @@ from aoikit.labels.prelabel import WRITERS
 from aoikit.labels.regions import Region
 
 STATE_FILE = "review.json"
+TEMP_PREFIX, TEMP_SUFFIX = ".review-", ".tmp"
 STATE_VERSION = 1
 Status = Literal["pending", "accepted", "rejected"]
 # Pre-label files the state is made from, most faithful first: RLE masks keep holes, COCO keeps image order.
@@ -125,6 +126,8 @@ def load_state(labels_dir: Path) -> ReviewState:
     path = labels_dir / STATE_FILE
     if path.is_file():
         state: ReviewState = read_json(path)
+        if not isinstance(state, dict):
+            raise AoikitError(f"{path}: not a review state (a JSON object)")
         if state.get("version") != STATE_VERSION:
             raise AoikitError(f"{path}: review state version {state.get('version')}, expected {STATE_VERSION}")
         return state
@@ -136,7 +139,7 @@ def load_state(labels_dir: Path) -> ReviewState:
 def save_state(labels_dir: Path, state: ReviewState) -> Path:
     """Write the state to ``labels_dir/review.json`` atomically: temp file, fsync, rename, fsync the folder."""
     path = labels_dir / STATE_FILE
-    fd, tmp = tempfile.mkstemp(dir=labels_dir, prefix=".review-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=labels_dir, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(state, f, separators=(",", ":"), allow_nan=False)
@@ -153,6 +156,15 @@ def save_state(labels_dir: Path, state: ReviewState) -> Path:
         finally:
             os.close(dir_fd)
     return path
+
+
+def remove_stale_temps(labels_dir: Path) -> None:
+    """Delete the temp files a writer that crashed mid-save left in ``labels_dir``.
+
+    Only the one writer of the folder may call this (see ``aoikit.folder_lock``): another's temp file is live.
+    """
+    for path in labels_dir.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        path.unlink(missing_ok=True)
 
 
 def corrected_labels(state: ReviewState) -> list[ImageLabels]:
