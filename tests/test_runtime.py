@@ -1,5 +1,8 @@
-"""Runtime settings: threads, glibc malloc, the training device and precision."""
+"""Runtime settings: threads, glibc malloc, the OpenMP wait policy, the training device and precision."""
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -38,6 +41,17 @@ def test_mallopt_respects_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 def test_no_op_off_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "_glibc", lambda: None)
     assert runtime.tune_malloc() == {}
+
+
+def wait_policy(env: dict[str, str]) -> str:
+    code = "import aoikit, os; print(os.environ['OMP_WAIT_POLICY'])"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_openmp_workers_sleep_unless_the_user_says_otherwise() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    assert wait_policy(env).strip() == "PASSIVE"
+    assert wait_policy({**env, "OMP_WAIT_POLICY": "ACTIVE"}).strip() == "ACTIVE"
 
 
 def fake_cpu(monkeypatch: pytest.MonkeyPatch, dispatch: str, **features: bool) -> None:
