@@ -1,26 +1,46 @@
 """Training throughput of the SSIM autoencoder: the default training path against plain fp32 eager.
 
-Usage: ``python benchmarks/train_throughput.py [--threads 2] [--steps 30] [--batch-size 16]``.
+Usage: ``python benchmarks/train_throughput.py [--threads N] [--steps 30] [--batch-size 16]``.
 Both paths train the same model on synthetic random 128² patches in one process; their steps are
-interleaved in rounds so that load from other processes hits both alike. Prints a Markdown table;
-its minor page faults per step show whether malloc keeps freed memory (tens) or not (thousands).
+interleaved in rounds so that load from other processes hits both alike. Where the default precision
+is fp32 (no native bf16), forced bf16 autocast is timed too. Prints the CPU flags, the resolved
+precision and a Markdown table; its minor page faults per step show whether malloc keeps freed memory
+(tens) or not (thousands).
+
+``--competitor N`` instead times the default path in subprocesses while N busy-looping processes run
+beside them: the default thread count, 1 and 2 threads, each with the OpenMP wait policy aoikit sets
+(PASSIVE) and with libgomp's default (torch loaded before aoikit, so the policy stays unset). libgomp
+reads the policy once, when torch loads, hence one subprocess per setting, repeated in ``--rounds``.
+``--competitor 0`` runs the same table without added load.
 """
 
+import aoikit  # noqa: F401  # first: sets OMP_WAIT_POLICY before torch loads
+
+# isort: split
+
 import argparse
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 
 from aoikit.models import create_model
-from aoikit.runtime import configure_runtime, tune_malloc
+from aoikit.runtime import configure_runtime, resolve_amp, tune_malloc
 from aoikit.training import ReconstructionStep, TrainConfig
 
 ROUND = 5
 """Steps timed back to back before switching to the other path."""
+CPU = torch.device("cpu")
+TORCH_FIRST = "import torch, runpy, sys; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name='__main__')"
+"""Runs this script with torch (and libgomp) loaded before aoikit can set OMP_WAIT_POLICY."""
+SPIN = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass"
 
 
 def make_step(amp: bool, batch_size: int, seed: int = 0) -> Callable[[], None]:
@@ -37,30 +57,42 @@ def make_step(amp: bool, batch_size: int, seed: int = 0) -> Callable[[], None]:
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per path (after 3 warm-up steps)")
-    parser.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args()
+def cpu_line() -> str:
+    """The CPU's name, its AVX2 / AVX-512 / AMX flags and the kernel level torch dispatches at."""
+    caps = torch.cpu.get_capabilities()
+    flags = [name for name, on in caps.items() if on is True and name.startswith(("avx2", "avx512", "amx"))]
+    level = torch.backends.cpu.get_cpu_capability()
+    return f"CPU: {caps.get('cpu_name', '?')}; flags: {' '.join(sorted(flags)) or 'none'}; torch dispatch: {level}"
 
+
+def conditions(threads: int) -> str:
     env = {k: os.environ.get(k, "unset") for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
-    mallopt = tune_malloc()
-    threads = configure_runtime(args.threads)
-    print(f"threads: {threads}; torch {torch.__version__}; load average: {os.getloadavg()}")
-    print(f"malloc env: {env}; mallopt set: {mallopt or 'nothing (env set or not glibc)'}\n")
+    return (
+        f"threads: {threads}; torch {torch.__version__}; OMP_WAIT_POLICY: {os.environ.get('OMP_WAIT_POLICY')}; "
+        f"load average: {os.getloadavg()}\nmalloc env: {env}"
+    )
 
-    default_amp = TrainConfig().amp
+
+def compare_paths(threads: int | None, steps: int, batch_size: int) -> None:
+    """Interleave the default path, fp32 eager and (where the default is fp32) forced bf16 in this process."""
+    mallopt = tune_malloc()
+    count = configure_runtime(threads)
+    default_amp = resolve_amp(TrainConfig().amp, CPU)
+    precision = "bf16" if default_amp else "fp32"
+    print(f"{cpu_line()}\nresolved precision (amp={TrainConfig().amp!r}): {precision}")
+    print(f"{conditions(count)}; mallopt set: {mallopt or 'nothing (env set or not glibc)'}\n")
     paths = {
-        f"default (amp={default_amp}, batch {args.batch_size})": make_step(default_amp, args.batch_size),
-        f"fp32 eager (batch {args.batch_size})": make_step(False, args.batch_size),
+        f"default (amp=auto → {precision}, batch {batch_size})": make_step(default_amp, batch_size),
+        f"fp32 eager (batch {batch_size})": make_step(False, batch_size),
     }
+    if not default_amp:
+        paths[f"bf16 autocast forced (amp=true, batch {batch_size})"] = make_step(True, batch_size)
     seconds: dict[str, list[float]] = {name: [] for name in paths}
     faults = dict.fromkeys(paths, 0)
     for run in paths.values():
         for _ in range(3):
             run()
-    for _ in range(-(-args.steps // ROUND)):
+    for _ in range(-(-steps // ROUND)):
         for name, run in paths.items():
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             for _ in range(ROUND):
@@ -69,13 +101,94 @@ def main() -> None:
                 seconds[name].append(time.perf_counter() - start)
             faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
-    rates = {name: args.batch_size / statistics.median(t) for name, t in seconds.items()}
-    baseline = rates[next(reversed(rates))]
+    rates = {name: batch_size / statistics.median(t) for name, t in seconds.items()}
+    baseline = rates[f"fp32 eager (batch {batch_size})"]
     print("| path | patches/s (median step) | vs fp32 eager | timed steps | page faults / step |")
     print("|---|---:|---:|---:|---:|")
     for name, rate in rates.items():
-        steps = len(seconds[name])
-        print(f"| {name} | {rate:.1f} | {rate / baseline:.2f}x | {steps} | {faults[name] / steps:.0f} |")
+        steps_done = len(seconds[name])
+        print(f"| {name} | {rate:.1f} | {rate / baseline:.2f}x | {steps_done} | {faults[name] / steps_done:.0f} |")
+
+
+def worker(threads: int | None, batch_size: int, seconds: float) -> None:
+    """Time the default path for at least ``seconds`` (and 3 steps); print one JSON line of step times."""
+    tune_malloc()
+    count = configure_runtime(threads)
+    run = make_step(resolve_amp(TrainConfig().amp, CPU), batch_size)
+    for _ in range(2):
+        run()
+    times: list[float] = []
+    begin = time.perf_counter()
+    while len(times) < 3 or time.perf_counter() - begin < seconds:
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"threads": count, "times": times}))
+
+
+@contextmanager
+def competitors(count: int, limit_s: float) -> Iterator[None]:
+    """``count`` busy-looping processes, each ending by itself after ``limit_s`` and killed on exit."""
+    spinners = [subprocess.Popen([sys.executable, "-c", SPIN.format(seconds=limit_s)]) for _ in range(count)]
+    try:
+        time.sleep(1.0)
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def run_worker(threads: int | None, policy: str, batch_size: int, seconds: float) -> dict[str, object]:
+    """One worker subprocess; ``policy`` "aoikit" leaves OMP_WAIT_POLICY to aoikit, "unset" loads torch first."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    args = [__file__, "--worker", "--batch-size", str(batch_size), "--seconds", str(seconds)]
+    args += ["--threads", str(threads)] if threads else []
+    command = [sys.executable, *(["-c", TORCH_FIRST] if policy == "unset" else []), *args]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def compare_threads(count: int, rounds: int, batch_size: int, seconds: float) -> None:
+    """Default threads, 1 and 2 threads, PASSIVE against libgomp's default, beside ``count`` busy processes."""
+    settings = [(None, "aoikit"), (1, "aoikit"), (2, "aoikit"), (1, "unset"), (2, "unset")]
+    print(f"{cpu_line()}\n{conditions(configure_runtime(None))}\nbusy processes beside: {count}\n")
+    times: dict[tuple[int | None, str], list[float]] = {s: [] for s in settings}
+    threads_used: dict[tuple[int | None, str], object] = {}
+    with competitors(count, limit_s=rounds * len(settings) * (seconds + 120)):
+        for _ in range(rounds):
+            for threads, policy in settings:
+                result = run_worker(threads, policy, batch_size, seconds)
+                times[threads, policy] += result["times"]  # type: ignore[arg-type]
+                threads_used[threads, policy] = result["threads"]
+    print(f"load average after: {os.getloadavg()}\n")
+    rates = {s: batch_size / statistics.median(t) for s, t in times.items()}
+    one = rates[1, "aoikit"]
+    print("| threads | OMP_WAIT_POLICY | patches/s (median step) | vs 1 thread | timed steps |")
+    print("|---|---|---:|---:|---:|")
+    for (threads, policy), rate in rates.items():
+        name = f"default ({threads_used[threads, policy]})" if threads is None else str(threads)
+        label = "PASSIVE (aoikit)" if policy == "aoikit" else "unset (libgomp default)"
+        print(f"| {name} | {label} | {rate:.1f} | {rate / one:.2f}x | {len(times[threads, policy])} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None, help="default: every available core")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per path (after 3 warm-up steps)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--competitor", type=int, default=None, help="busy processes beside a thread comparison")
+    parser.add_argument("--rounds", type=int, default=2, help="subprocesses per setting with --competitor")
+    parser.add_argument("--seconds", type=float, default=20.0, help="timing per subprocess with --competitor")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.threads, args.batch_size, args.seconds)
+    elif args.competitor is not None:
+        compare_threads(args.competitor, args.rounds, args.batch_size, args.seconds)
+    else:
+        compare_paths(args.threads, args.steps, args.batch_size)
 
 
 if __name__ == "__main__":

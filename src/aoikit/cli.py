@@ -85,6 +85,8 @@ def train(
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    device: Annotated[str | None, typer.Option(help=DEVICE_HELP)] = None,
+    amp: Annotated[str | None, typer.Option(help="bfloat16 autocast: auto (where native), true or false.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file with options.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
@@ -108,6 +110,8 @@ def train(
         "detector.position_norm": position_norm,
         "train.seed": seed,
         "train.threads": threads,
+        "train.device": device,
+        "train.amp": {"true": True, "false": False}.get(amp or "", amp),
     }
     detector = train_run(run_config(out, config, overrides, resume, overwrite), out, resume=resume)
     typer.echo(f"model: {out / 'model'}")
@@ -210,6 +214,7 @@ def compare(
     frames: Annotated[int, typer.Option(help="Frames timed for ms per frame.")] = 200,
     test_minmax: Annotated[bool, typer.Option(help="Histograms with test-fitted min-max (seed protocol).")] = False,
     match_intensity: Annotated[bool, typer.Option(help="Match grey level and contrast to training images.")] = False,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Train the GANomaly presets on one dataset and write the seed's Table 3 with baselines."""
     from aoikit.sweep.compare import compare_presets
@@ -227,6 +232,7 @@ def compare(
         frames=frames,
         test_minmax=test_minmax,
         match_intensity=match_intensity,
+        device=device,
     )
     for row in rows:
         typer.echo(

@@ -1,4 +1,8 @@
-"""Process-wide CPU settings for PyTorch: thread count and glibc malloc thresholds.
+"""Where and how training runs: device, precision, thread count and glibc malloc thresholds.
+
+Mixed precision pays only where bfloat16 is native (a CPU with AVX512-BF16 or AMX, a CUDA device with
+bf16 support); elsewhere bf16 autocast is emulated and several times slower than float32, so
+``amp="auto"`` turns it on only there (:func:`resolve_amp`).
 
 glibc's default malloc returns large freed blocks to the kernel and raises its mmap threshold
 dynamically, so every training step maps fresh pages and page-faults on them. Fixed thresholds keep
@@ -10,8 +14,11 @@ through ``mallopt`` when they are not set.
 import ctypes
 import os
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import torch
+from torch import Tensor
 
 from aoikit.errors import AoikitError
 
@@ -82,16 +89,97 @@ def configure_runtime(threads: int | None = None) -> int:
     return count
 
 
+DEVICES = "auto, cpu, cuda or cuda:N"
+BF16_CPU_FEATURES = ("avx512_bf16", "amx_bf16")
+
+
+def check_device(name: str) -> None:
+    """Raise :class:`AoikitError` unless ``name`` spells auto, cpu, cuda or cuda:N (availability is not checked)."""
+    if name == "auto":
+        return
+    try:
+        device = torch.device(name) if isinstance(name, str) else None
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda") or (device.type == "cpu" and device.index is not None):
+        raise AoikitError(f"unknown device {name!r}; choose {DEVICES}")
+
+
 def resolve_device(name: str = "auto") -> torch.device:
-    """The torch device for "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"."""
+    """The device to train on: ``"auto"`` takes CUDA when available, else the CPU.
+
+    Raises:
+        AoikitError: ``name`` is not one of auto, cpu, cuda, cuda:N, or names a CUDA device that is absent.
+    """
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise AoikitError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
-    if device.type not in ("cpu", "cuda"):
-        raise AoikitError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise AoikitError(f"device {name!r} asked for, but no CUDA device is available")
+    device = torch.device(name)
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise AoikitError(f"device {name!r}: no CUDA device available (torch {torch.__version__})")
+        if device.index is not None and device.index >= count:
+            raise AoikitError(f"device {name!r}: only {count} CUDA device(s), numbered from 0")
     return device
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively: a CPU with AVX512-BF16 or AMX whose kernels PyTorch
+    dispatches at AVX-512 (not lowered by ``ATEN_CPU_CAPABILITY``), or a CUDA device with bf16 support."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    if device.type != "cpu":
+        return False
+    features = torch.cpu.get_capabilities()
+    has_bf16 = any(features.get(name, False) for name in BF16_CPU_FEATURES)
+    return has_bf16 and torch.backends.cpu.get_cpu_capability() == "AVX512"
+
+
+def check_amp(setting: bool | str) -> None:
+    """Raise :class:`AoikitError` unless ``setting`` is True, False or ``"auto"``."""
+    if not isinstance(setting, bool) and setting != "auto":
+        raise AoikitError(f"amp must be true, false or auto, got {setting!r}")
+
+
+def resolve_amp(setting: bool | str, device: torch.device) -> bool:
+    """Whether to train under bfloat16 autocast: True/False force it; ``"auto"`` uses it where bf16 is native."""
+    check_amp(setting)
+    return native_bf16(device) if setting == "auto" else bool(setting)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The resolved device, precision and CPU thread count of a training run."""
+
+    device: torch.device
+    amp: bool
+    threads: int
+
+    @property
+    def precision(self) -> str:
+        """``"bf16"`` (bfloat16 autocast) or ``"fp32"``."""
+        return "bf16" if self.amp else "fp32"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form, as saved in checkpoints: {"device", "precision", "threads"}."""
+        return {"device": str(self.device), "precision": self.precision, "threads": self.threads}
+
+    def __str__(self) -> str:
+        return f"device {self.device}, precision {self.precision}, {self.threads} CPU thread(s)"
+
+
+def setup_runtime(device: str = "auto", amp: bool | str = "auto", threads: int | None = None) -> Runtime:
+    """Resolve ``device`` and ``amp`` and apply :func:`configure_runtime`; the result says what training will use."""
+    resolved = resolve_device(device)
+    use_amp = resolve_amp(amp, resolved)
+    return Runtime(resolved, use_amp, configure_runtime(threads))
+
+
+def to_device(batch: Tensor, device: torch.device) -> Tensor:
+    """``batch`` on ``device``; to CUDA through pinned memory, without blocking the host."""
+    if device.type != "cuda":
+        return batch.to(device)
+    if not batch.is_pinned():
+        batch = batch.pin_memory()
+    return batch.to(device, non_blocking=True)

@@ -58,6 +58,7 @@ def test_two_epochs_lower_the_loss_and_write_outputs(tmp_path: Path, loss: str, 
     assert (tmp_path / "loss.png").stat().st_size > 0
     best, meta = load_checkpoint(tmp_path / "best")
     assert meta["run"] == "test" and meta["model_config"]["latent_dim"] == 16
+    assert meta["runtime"] == {"device": "cpu", "precision": "bf16" if amp else "fp32", "threads": 1}
     best_val = ReconstructionStep(loss, amp=amp).eval_step(best, VAL)["loss"]
     assert best_val == pytest.approx(min(row["val_loss"] for row in history), rel=1e-3)
     assert (tmp_path / "last" / "state.json").is_file()
@@ -93,6 +94,13 @@ def test_bad_inputs(tmp_path: Path) -> None:
         train(fresh_model(), "ssim_ae", TRAIN, VAL[:0], TINY, tmp_path)
     with pytest.raises(AoikitError, match="unknown loss"):
         train(fresh_model(), "ssim_ae", TRAIN, VAL, replace(TINY, loss="l1"), tmp_path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_an_absent_gpu_fails_before_training(tmp_path: Path) -> None:
+    with pytest.raises(AoikitError, match="no CUDA device"):
+        train(fresh_model(), "ssim_ae", TRAIN, VAL, replace(TINY, device="cuda"), tmp_path)
+    assert not tmp_path.joinpath("last").exists()
 
 
 CHILD = """

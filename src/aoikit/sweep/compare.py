@@ -65,6 +65,7 @@ def compare_presets(
     frames: int = 200,
     test_minmax: bool = False,
     match_intensity: bool = False,
+    device: str = "auto",
 ) -> list[dict[str, Any]]:
     """Train (or reuse) each preset in ``out_dir/<preset>``, evaluate it on the test set, write the table.
 
@@ -81,6 +82,7 @@ def compare_presets(
         test_minmax: normalise the histograms' scores with the test set's min and max, as the seed study did
             (labelled "test-fitted (seed protocol)"); AUROC does not depend on it.
         match_intensity: match every image's grey level and contrast to the training images' (baselines too).
+        device: where to train and infer (auto, cpu, cuda, cuda:N).
     """
     threads, conditions = timing_setup(threads)
     dataset = open_dataset(Path(data), category)
@@ -97,12 +99,12 @@ def compare_presets(
     rows: list[dict[str, Any]] = []
     scores: dict[str, np.ndarray] = {}
     for name in presets:
-        cfg = replace(train_config or GANTrainConfig(), epochs=epochs, threads=threads)
+        cfg = replace(train_config or GANTrainConfig(), epochs=epochs, threads=threads, device=device)
         network = {k: v for k, v in (overrides or {}).items() if k in NETWORK_FIELDS}
         preset = {k: v for k, v in (overrides or {}).items() if k not in NETWORK_FIELDS}
         config = GANomalyDetectorConfig(name, network, match_intensity=match_intensity, **preset)
         wanted = GANomalyDetector(config, cfg)
-        detector = _trained(wanted, out_dir / name, train_images, val_images)
+        detector = _trained(wanted, out_dir / name, train_images, val_images).to(device)
         values, how = normalised_scores(detector, test_images, test_minmax)
         scores[name] = values
         threshold = None if test_minmax else detector.image_threshold_
@@ -131,8 +133,8 @@ def _trained(
 
 
 def _settings(detector: GANomalyDetector) -> tuple[GANomalyDetectorConfig, GANTrainConfig]:
-    """What a finished run must share with the one asked for (the thread count may differ)."""
-    return detector.config, replace(detector.train_config, threads=None)
+    """What a finished run must share with the one asked for (threads, device and precision may differ)."""
+    return detector.config, replace(detector.train_config, threads=None, device="auto", amp="auto")
 
 
 def _evaluate(

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.step import GANomalyStep
-from aoikit.runtime import configure_runtime
+from aoikit.runtime import check_amp, check_device, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 
@@ -26,8 +26,10 @@ class GANTrainConfig:
     """Optimisation settings for GANomaly.
 
     ``lr_decay`` scales both learning rates by ``1 − epoch / epochs`` (the linear "lambda" rule of the
-    original code): ``lr`` in the first epoch, ``lr / epochs`` in the last. ``amp`` runs the training steps
-    under bfloat16 autocast (scores and SSIM stay float32). ``threads=None`` uses every available core.
+    original code): ``lr`` in the first epoch, ``lr / epochs`` in the last. ``device``: auto (CUDA when
+    available, else the CPU), cpu, cuda or cuda:N. ``amp`` runs the training steps under bfloat16 autocast
+    (scores and SSIM stay float32); ``"auto"`` only where bf16 is native (see ``aoikit.runtime``), True/False
+    force it. ``threads=None`` uses every available core.
     """
 
     epochs: int = 15
@@ -37,13 +39,16 @@ class GANTrainConfig:
     lr_decay: bool = True
     seed: int = 0
     threads: int | None = None
-    amp: bool = False
+    amp: bool | str = "auto"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
+        check_amp(self.amp)
+        check_device(self.device)
         if self.epochs < 1 or self.batch_size < 1:
             raise AoikitError("epochs and batch_size must be positive")
-        if self.lr <= 0 or not 0 <= self.beta1 < 1:
-            raise AoikitError(f"lr must be positive and beta1 in [0, 1), got {self.lr}, {self.beta1}")
+        if self.lr < 0 or not 0 <= self.beta1 < 1:
+            raise AoikitError(f"lr must be non-negative and beta1 in [0, 1), got {self.lr}, {self.beta1}")
 
 
 def train_gan(
@@ -61,10 +66,11 @@ def train_gan(
 
     The validation score is the mean raw anomaly score A (``step.score``) of the held-out good images in
     eval mode: it does not depend on the discriminator, and lower means good images are reconstructed and
-    re-encoded better. ``best/`` holds the epoch with the lowest value.
+    re-encoded better. ``best/`` holds the epoch with the lowest value. Prints the device, precision and
+    thread count first, and saves them as ``runtime`` in each checkpoint's config.json.
 
     Args:
-        model: a GANomaly model, trained in place.
+        model: a GANomaly model, moved to the training device and trained in place.
         preset_name: recorded in each checkpoint's config.json as ``preset``.
         train_images: (N, C, S, S) good images in [0, 1] at the model's image size.
         val_images: (M, C, S, S) held-out good images in [0, 1].
@@ -81,14 +87,15 @@ def train_gan(
         ``val_score``, ``lr`` and ``seconds``.
     """
     _check_inputs(model, train_images, val_images, cfg)
-    configure_runtime(cfg.threads)
+    runtime = setup_runtime(cfg.device, cfg.amp, cfg.threads)
+    tqdm.write(f"training on {runtime}")
     out_dir = Path(out_dir)
-    device = next(model.parameters()).device
+    model.to(runtime.device)
     betas = (cfg.beta1, 0.999)
     opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=betas)
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=betas)
     rng = torch.Generator().manual_seed(cfg.seed)
-    extra = {"preset": preset_name, **(extra or {})}
+    extra = {"preset": preset_name, **(extra or {}), "runtime": runtime.as_dict()}
     history: list[dict[str, float]] = []
     best = math.inf
     if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
@@ -108,8 +115,8 @@ def train_gan(
             group["lr"] = lr
         row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
         for index in torch.randperm(n, generator=rng).split(cfg.batch_size):
-            batch = _mirror(train_images[index], rng).to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+            batch = to_device(_mirror(train_images[index], rng), runtime.device)
+            with torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
                 logs = step.train_step(model, batch, opt_g, opt_d)
             logs["g_loss"] = logs.pop("loss")
             for key in ("g_loss", "adv", "con", "enc", "d_loss"):
@@ -140,7 +147,7 @@ def train_gan(
 def validation_score(step: GANomalyStep, model: GANomaly, images: Tensor, batch_size: int) -> float:
     """Mean raw anomaly score A of ``images`` in eval mode."""
     device = next(model.parameters()).device
-    total = sum(float(step.eval_step(model, b.to(device))["score"].sum()) for b in images.split(batch_size))
+    total = sum(float(step.eval_step(model, to_device(b, device))["score"].sum()) for b in images.split(batch_size))
     return total / len(images)
 
 
