@@ -8,7 +8,7 @@ number of tied defect–good pairs. One pass then bins every pixel with a table 
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -24,6 +24,9 @@ CHUNK = 1 << 17
 
 SAMPLE = 1 << 20
 """Pixels sampled (evenly strided over all maps) to plan the bins."""
+
+POOL = 8
+"""Top bins on each side whose sampled counts join a top bin's own (±6 % of the score) to estimate its pairs."""
 
 LOW_BITS = 16
 TOPS = 1 << (32 - LOW_BITS)
@@ -102,8 +105,8 @@ class ScoreBins:
 
     lo: float
     hi: float
-    table: np.ndarray
-    edges: np.ndarray
+    table: np.ndarray = field(repr=False)
+    edges: np.ndarray = field(repr=False)
 
     @property
     def bins(self) -> int:
@@ -185,8 +188,10 @@ class ScoreBins:
 def plan_bins(maps: Maps, masks: Maps, bins: int = BINS) -> ScoreBins:
     """Bins for these maps: one per sampled top bin, and up to `bins` more where defect and good pixels meet.
 
-    A strided sample of at most `SAMPLE` pixels counts defect and good pixels per top bin (`_sub_bits` splits
-    them). Top bins missing from the sample join the bin below them. There are at most 2^16 + `bins` bins.
+    A strided sample of at most `SAMPLE` pixels counts defect and good pixels per top bin. Pooled over `POOL`
+    neighbours on each side (sparse defects leave many top bins without a sampled one), their product estimates
+    the tied pairs that `_sub_bits` splits. Top bins missing from the sample join the bin below them. There are
+    at most 2^16 + `bins` bins.
     """
     if not 1 <= bins <= 1 << 24:
         raise ValueError(f"bins must lie in [1, 2**24], got {bins}")
@@ -196,7 +201,15 @@ def plan_bins(maps: Maps, masks: Maps, bins: int = BINS) -> ScoreBins:
     occupied[keys_of(np.array([lo, hi])) >> LOW_BITS] = True
     occupied[ZERO_TOP - 1] |= occupied[ZERO_TOP]
     occupied[ZERO_TOP] = False  # so it joins the bin of −0.0
-    sub_bits = _sub_bits(counts[:, 0] * counts[:, 1].astype(np.float64), bins)
+    window = np.ones(2 * POOL + 1)
+    good, defect = (np.convolve(counts[:, label], window, mode="same") for label in (0, 1))
+    pairs = np.where(occupied, good * defect, 0.0)
+    pairs[ZERO_TOP - 1] = 0.0  # ±0.0 and the denormals: one bin
+    return ScoreBins(lo, hi, *_layout(occupied, _sub_bits(pairs, bins)))
+
+
+def _layout(occupied: np.ndarray, sub_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`ScoreBins.table` and `edges` for 2^m bins in each occupied top bin; the others join the bin below."""
     sizes = np.where(occupied, 1 << sub_bits, 0)
     end = np.cumsum(sizes)
     first = np.where(occupied, end - sizes, np.maximum(end - 1, 0))
@@ -205,7 +218,7 @@ def plan_bins(maps: Maps, masks: Maps, bins: int = BINS) -> ScoreBins:
     top_of_bin = np.repeat(tops, sizes[tops])
     sub_bin = np.arange(end[-1]) - np.repeat(first[tops], sizes[tops])
     edges = (top_of_bin << LOW_BITS) + (sub_bin << shift[top_of_bin])
-    return ScoreBins(lo, hi, ((first << 5) | shift).astype(np.int32), edges)
+    return ((first << 5) | shift).astype(np.int32), edges
 
 
 def _sub_bits(pairs: np.ndarray, bins: int) -> np.ndarray:
