@@ -38,10 +38,11 @@ class BinnedPRO:
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if rows.size:  # label only the box around the defects
             box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-            components, count = ndimage.label(mask[box], structure=_EIGHT_CONNECTED)
-            component = components[mask[box]]
+            defects = mask[box]
+            components, count = ndimage.label(defects, structure=_EIGHT_CONNECTED)
+            component = components[defects]
             weight = 1.0 / np.bincount(component)[component]
-            bin_index = self.pixels.binning.index(score_map[box][mask[box]])
+            bin_index = self.pixels.binning.index(score_map[box][defects])
             self.overlap += np.bincount(bin_index, weights=weight, minlength=self.pixels.binning.bins)
             self.regions += count
         return self
