@@ -28,9 +28,9 @@ from sklearn.metrics import roc_auc_score
 from aoikit.metrics import aupro, aupro_exact, pixel_auroc
 
 LARGE_PIXELS = 100_000_000
-OURS_AUROC = "ours: pixel AUROC (10⁴ bins)"
+OURS_AUROC = "ours: pixel AUROC (planned bins)"
 SKLEARN_AUROC = "sklearn roc_auc_score"
-OURS_AUPRO = "ours: AUPRO@0.3 (10⁴ bins; same pass gives pixel AUROC)"
+OURS_AUPRO = "ours: AUPRO@0.3 (planned bins; same pass gives pixel AUROC)"
 EXACT_AUPRO = "exact AUPRO@0.3 (sort-based, MVTec-style)"
 REFERENCE = {OURS_AUROC: SKLEARN_AUROC, OURS_AUPRO: EXACT_AUPRO}
 

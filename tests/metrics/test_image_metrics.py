@@ -3,7 +3,15 @@ import pytest
 from scipy import ndimage
 from sklearn.metrics import roc_auc_score
 
-from aoikit.metrics import area_scores, aupro, image_auroc, image_scores_from_maps, per_type_metrics, pixel_auroc
+from aoikit.metrics import (
+    area_scores,
+    aupro,
+    image_auroc,
+    image_scores_from_maps,
+    per_type_metrics,
+    pixel_auroc,
+    plan_bins,
+)
 
 
 @pytest.fixture
@@ -60,13 +68,13 @@ def test_per_type_metrics_use_type_images_plus_all_good(dataset: dict[str, np.nd
     maps, masks, labels, types = dataset["maps"], dataset["masks"], dataset["labels"], dataset["types"]
     results = per_type_metrics(maps, masks, labels, list(types))
     assert list(results) == ["crack", "stain", "overall"]
-    score_range = (float(maps.min()), float(maps.max()))
+    binning = plan_bins(maps, masks)  # per_type_metrics plans once over all images
     image_scores = image_scores_from_maps(maps)
     for name, selected in [("crack", types != "stain"), ("stain", types != "crack"), ("overall", types != "")]:
         metrics = results[name]
         assert metrics["images"] == selected.sum()
         sub_maps, sub_masks = maps[selected], masks[selected]
-        assert metrics["pixel_auroc"] == pytest.approx(pixel_auroc(sub_maps, sub_masks, score_range=score_range))
-        assert metrics["aupro"] == pytest.approx(aupro(sub_maps, sub_masks, score_range=score_range))
+        assert metrics["pixel_auroc"] == pytest.approx(pixel_auroc(sub_maps, sub_masks, binning))
+        assert metrics["aupro"] == pytest.approx(aupro(sub_maps, sub_masks, bins=binning))
         assert metrics["image_auroc"] == pytest.approx(image_auroc(image_scores[selected], labels[selected]))
     assert results["overall"]["pixel_auroc"] > 0.9

@@ -1,5 +1,6 @@
 """Anomaly-detection metrics in NumPy: pixel ROC/AUROC, AUPRO, image AUROC, thresholds and calibration."""
 
+from aoikit.metrics._binning import ScoreBins, plan_bins
 from aoikit.metrics.calibration import MinMaxNormalizer, fit_quantile_threshold
 from aoikit.metrics.image import area_scores, image_auroc, image_scores_from_maps
 from aoikit.metrics.per_type import per_type_metrics
@@ -14,6 +15,7 @@ __all__ = [
     "BinnedROC",
     "MinMaxNormalizer",
     "PositionStats",
+    "ScoreBins",
     "area_scores",
     "aupro",
     "aupro_exact",
@@ -25,6 +27,7 @@ __all__ = [
     "per_type_metrics",
     "pixel_auroc",
     "pixel_roc",
+    "plan_bins",
     "pro_curve",
     "segmentation_scores",
     "youden_threshold",

@@ -6,7 +6,7 @@ from operator import add
 
 import numpy as np
 
-from aoikit.metrics._binning import Maps, as_map_list, iter_pairs, min_max
+from aoikit.metrics._binning import BINS, Maps, as_map_list, iter_pairs, plan_bins
 from aoikit.metrics.image import image_auroc, image_scores_from_maps
 from aoikit.metrics.pro import BinnedPRO
 
@@ -18,7 +18,7 @@ def per_type_metrics(
     defect_types: Sequence[str],
     image_scores: np.ndarray | None = None,
     max_fpr: float = 0.3,
-    bins: int = 10_000,
+    bins: int = BINS,
 ) -> dict[str, dict[str, float]]:
     """Metrics for each defect type (its images plus all good images) and "overall" (all images).
 
@@ -29,7 +29,7 @@ def per_type_metrics(
         defect_types: type name per image (ignored for good images).
         image_scores: one score per image; defaults to `image_scores_from_maps(maps)`.
         max_fpr: FPR limit of AUPRO.
-        bins: score bins for pixel AUROC and AUPRO, over the min/max of all maps.
+        bins: bin budget for pixel AUROC and AUPRO (`plan_bins`), planned once over all maps.
 
     Returns:
         {type or "overall": {"pixel_auroc", "aupro", "image_auroc", "images"}}.
@@ -40,14 +40,14 @@ def per_type_metrics(
     if not len(map_list) == len(mask_list) == defective.size == types.size:
         raise ValueError("maps, masks, labels and defect_types need one entry per image")
     scores = image_scores_from_maps(map_list) if image_scores is None else np.asarray(image_scores, np.float64)
-    score_range = min_max(map_list)
-    good = BinnedPRO(score_range, bins)
+    binning = plan_bins(map_list, mask_list, bins)
+    good = BinnedPRO(binning)
     by_type: dict[str, BinnedPRO] = {}
     for (score_map, mask), is_defective, defect_type in zip(
         iter_pairs(map_list, mask_list), defective, types, strict=True
     ):
         if is_defective and defect_type not in by_type:
-            by_type[defect_type] = BinnedPRO(score_range, bins)
+            by_type[defect_type] = BinnedPRO(binning)
         (by_type[defect_type] if is_defective else good).update(score_map, mask)
 
     def summary(pixels: BinnedPRO, selected: np.ndarray) -> dict[str, float]:

@@ -10,45 +10,45 @@ from typing import Self
 import numpy as np
 from scipy import ndimage
 
-from aoikit.metrics._binning import Maps, fill, iter_pairs
+from aoikit.metrics._binning import BINS, Maps, ScoreBins, fill, iter_pairs
 from aoikit.metrics.roc import BinnedROC
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 class BinnedPRO:
-    """PRO accumulator over equal-width score bins; thresholds are the bin edges, as in `BinnedROC`.
+    """PRO accumulator over planned score bins (`plan_bins`); thresholds are the bins' lowest scores, as in `BinnedROC`.
 
-    It also fills a pixel `BinnedROC` (`pixels`), so one pass gives pixel AUROC and AUPRO.
-
-    Args:
-        score_range: (lo, hi) of the scores; values outside are clipped into the end bins.
-        bins: number of bins (thresholds).
+    It also fills a pixel `BinnedROC` (`pixels`), so one pass gives pixel AUROC and AUPRO. Within a bin the curve
+    is a straight line, so the AUPRO is exact when each bin holding both defect and good pixels holds one value.
     """
 
-    def __init__(self, score_range: tuple[float, float], bins: int = 10_000) -> None:
-        self.pixels = BinnedROC(score_range, bins)
-        self.overlap = np.zeros(bins, np.float64)  # per bin: sum over regions of their pixel fraction in the bin
+    def __init__(self, binning: ScoreBins) -> None:
+        self.pixels = BinnedROC(binning)
+        self.overlap = np.zeros(binning.bins, np.float64)  # per bin: Σ over regions of their pixel fraction in it
         self.regions = 0
 
     def update(self, score_map: np.ndarray, mask: np.ndarray) -> Self:
         """Add one H×W anomaly map and its ground-truth mask (bool or 0/non-zero)."""
-        score_map, mask = np.asarray(score_map), np.asarray(mask) != 0
+        score_map, mask = np.asarray(score_map), np.asarray(mask)
+        mask = mask if mask.dtype == bool else mask != 0
         if score_map.ndim != 2 or score_map.shape != mask.shape:
             raise ValueError(f"expected an H×W map and mask, got shapes {score_map.shape} and {mask.shape}")
         self.pixels.update(score_map, mask)
-        components, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
-        if count:
-            component = components[mask]
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size:  # label only the box around the defects
+            box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            defects = mask[box]
+            components, count = ndimage.label(defects, structure=_EIGHT_CONNECTED)
+            component = components[defects]
             weight = 1.0 / np.bincount(component)[component]
-            bin_index = self.pixels.binning.index(score_map[mask])
+            bin_index = self.pixels.binning.index(score_map[box][defects])
             self.overlap += np.bincount(bin_index, weights=weight, minlength=self.pixels.binning.bins)
             self.regions += count
         return self
 
     def __add__(self, other: "BinnedPRO") -> "BinnedPRO":
-        binning = self.pixels.binning
-        total = BinnedPRO((binning.lo, binning.hi), binning.bins)
+        total = BinnedPRO(self.pixels.binning)
         total.pixels = self.pixels + other.pixels
         total.overlap = self.overlap + other.overlap
         total.regions = self.regions + other.regions
@@ -64,7 +64,7 @@ class BinnedPRO:
         if good[-1] == 0:
             raise ValueError("PRO needs defect-free pixels")
         pro = np.cumsum(self.overlap[::-1])[keep] / self.regions
-        thresholds = self.pixels.binning.lower_edges()[::-1][keep]
+        thresholds = self.pixels.binning.thresholds()[::-1][keep]
         return (
             np.concatenate([[0.0], good / good[-1]]),
             np.concatenate([[0.0], np.minimum(pro, 1.0)]),
@@ -90,29 +90,19 @@ def area_up_to(x: np.ndarray, y: np.ndarray, x_max: float) -> float:
     return float(np.trapezoid(ys, xs))
 
 
-def pro_curve(
-    maps: Maps, masks: Maps, bins: int = 10_000, score_range: tuple[float, float] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Binned PRO curve (fpr, pro, thresholds) over H×W maps and masks; the range defaults to their min/max."""
-    return binned_pro(maps, masks, bins, score_range).curve()
+def pro_curve(maps: Maps, masks: Maps, bins: int | ScoreBins = BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binned PRO curve (fpr, pro, thresholds) over H×W maps and masks; `bins` as in `binned_pro`."""
+    return binned_pro(maps, masks, bins).curve()
 
 
-def aupro(
-    maps: Maps,
-    masks: Maps,
-    max_fpr: float = 0.3,
-    bins: int = 10_000,
-    score_range: tuple[float, float] | None = None,
-) -> float:
-    """Normalised AUPRO up to `max_fpr` with thresholds at `bins` equal-width steps over the score range."""
-    return binned_pro(maps, masks, bins, score_range).aupro(max_fpr)
+def aupro(maps: Maps, masks: Maps, max_fpr: float = 0.3, bins: int | ScoreBins = BINS) -> float:
+    """Normalised AUPRO up to `max_fpr` over planned score bins; `bins` as in `binned_pro`."""
+    return binned_pro(maps, masks, bins).aupro(max_fpr)
 
 
-def binned_pro(
-    maps: Maps, masks: Maps, bins: int = 10_000, score_range: tuple[float, float] | None = None
-) -> BinnedPRO:
-    """Fill a `BinnedPRO` from H×W maps and masks; the score range defaults to the maps' min/max."""
-    return fill(BinnedPRO, maps, masks, bins, score_range)
+def binned_pro(maps: Maps, masks: Maps, bins: int | ScoreBins = BINS) -> BinnedPRO:
+    """Fill a `BinnedPRO` from H×W maps and masks; `bins` is a plan or a budget to plan from them (`plan_bins`)."""
+    return fill(BinnedPRO, maps, masks, bins)
 
 
 def aupro_exact(maps: Maps, masks: Maps, max_fpr: float = 0.3) -> float:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from aoikit.metrics._binning import Maps
+from aoikit.metrics._binning import BINS, Maps, ScoreBins
 from aoikit.metrics.roc import pixel_roc
 
 
@@ -14,8 +14,6 @@ def youden_threshold(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray) -
     return float(np.asarray(thresholds)[np.argmax(j)])
 
 
-def youden_threshold_from_maps(
-    maps: Maps, masks: Maps, bins: int = 10_000, score_range: tuple[float, float] | None = None
-) -> float:
+def youden_threshold_from_maps(maps: Maps, masks: Maps, bins: int | ScoreBins = BINS) -> float:
     """Pixel-level Youden threshold: a pixel is defective when its score is ≥ the returned value."""
-    return youden_threshold(*pixel_roc(maps, masks, bins, score_range))
+    return youden_threshold(*pixel_roc(maps, masks, bins))
