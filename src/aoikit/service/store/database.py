@@ -50,7 +50,8 @@ def connect(url: str) -> Engine:
     except NoSuchModuleError as exc:
         raise AoikitError(f"--db: no driver for {parsed.drivername} ({exc}); use postgresql+psycopg://…") from None
     except OperationalError as exc:
-        raise AoikitError(f"--db {parsed.render_as_string()}: cannot open ({str(exc.orig).strip()})") from None
+        problem = " ".join(str(exc.orig).split())
+        raise AoikitError(f"--db {parsed.render_as_string()}: cannot open ({problem})") from None
     return engine
 
 
