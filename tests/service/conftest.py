@@ -174,9 +174,3 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'results.db'}"
     return str(request.getfixturevalue("postgres_url"))
-
-
-def json_of(response: Any) -> Any:
-    """The JSON body of a response, after checking it is JSON."""
-    assert response.headers["content-type"].startswith("application/json"), response.text[:200]
-    return response.json()

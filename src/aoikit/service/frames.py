@@ -50,7 +50,11 @@ def check_frame(data: bytes, max_pixels: int) -> str:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind]) as image:
                 width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise FrameError(413, f"over the limit of {max_pixels} pixels ({exc})") from None
+    except UnidentifiedImageError:
+        raise FrameError(422, f"unreadable {kind} image (its header is damaged)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise FrameError(422, f"unreadable {kind} image ({exc})") from None
     if width * height > max_pixels:
         raise FrameError(413, f"{width}×{height} pixels is over the limit of {max_pixels} pixels")
