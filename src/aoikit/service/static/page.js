@@ -76,7 +76,7 @@ function showRate(rate) {
   chart.append(svg("text", { x: 4, y: ey - 4 }, `expected ${(rate.expected_rate * 100).toFixed(1)}%`));
   chart.append(svg("text", { x: 4, y: height - 5 }, when(rate.buckets[0].start)));
   chart.append(svg("text", { x: width - 4, y: height - 5, "text-anchor": "end" }, "now"));
-  chart.append(svg("text", { x: width - 4, y: top + 10, "text-anchor": "end" }, `${(scale * 100).toFixed(0)}%`));
+  chart.append(svg("text", { x: 4, y: top + 10 }, `${(scale * 100).toFixed(0)}%`));
   document.getElementById("expected").textContent =
     `(bars: share of anomalous frames; dashed: ${(rate.expected_rate * 100).toFixed(1)}% expected on good parts)`;
 }
