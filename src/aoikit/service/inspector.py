@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from aoikit.data.image_io import read_gray
 from aoikit.detector import Detector
 from aoikit.errors import DataError
@@ -96,6 +98,12 @@ class Inspector:
             delivery="none" if self.webhook is None else "pending",
         )
         self._model_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Run a blank frame through the model, so the first real frame does not pay for first-call set-up."""
+        size = self.detector.working_size
+        with self._model_lock:
+            self.detector.analyse(np.full((size, size), 0.5, dtype=np.float32))
 
     def describe(self) -> str:
         """One line naming the model, its backend and the database."""

@@ -40,7 +40,7 @@ def open_inspector(
     device: str = "cpu",
     threads: int | None = None,
 ) -> Iterator[Inspector]:
-    """An inspector for the calibrated model of ``run``, closed on exit.
+    """An inspector for the calibrated model of ``run``, warmed up (one blank frame), closed on exit.
 
     Args:
         run: run folder written by ``aoikit train``.
@@ -59,6 +59,7 @@ def open_inspector(
     blobs = BlobStore(images or run / "inspections" / "images")
     inspector = Inspector(detector, store, blobs, model, config or ServiceConfig(), judge)
     try:
+        inspector.warm_up()
         yield inspector
     finally:
         inspector.close()
