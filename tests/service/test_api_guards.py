@@ -77,9 +77,10 @@ def test_the_type_is_told_from_the_bytes(service: Callable[..., Any], data: byte
 
 
 def test_cut_short_and_unreadable_frames_are_422(service: Callable[..., Any], bad_png: Callable) -> None:
-    api, _ = service()
+    api, inspector = service()
     whole = bad_png(1)
     assert "truncated" in refused(api.post("/v1/inspect", content=whole[: len(whole) // 2]), 422)
+    assert not [p for p in inspector.blobs.root.rglob("*") if p.is_file()]  # nothing kept of a refused frame
     assert "unreadable" in refused(api.post("/v1/inspect", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 40), 422)
     assert "field 'image' must hold files" in refused(
         api.post("/v1/inspect", files={"x": ("a", b"")}, data={"image": "text"}), 422

@@ -140,7 +140,8 @@ class Inspector:
         image_sha = self.blobs.put(data)
         try:
             image = read_gray(self.blobs.path(image_sha))
-        except DataError as exc:
+        except DataError as exc:  # the same bytes always fail, so no stored result refers to this file
+            self.blobs.path(image_sha).unlink(missing_ok=True)
             raise FrameError(422, exc.problem) from None
         detector = self.detector
         with self._model_lock:
