@@ -58,14 +58,18 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
     store, config, metrics = inspector.store, inspector.config, inspector.metrics
 
     @app.middleware("http")
-    async def same_origin_changes(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
-            return JSONResponse({"detail": "requests from another site's page are refused"}, status_code=403)
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         return response
+
+    @app.middleware("http")
+    async def same_origin_changes(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
+            return JSONResponse({"detail": "requests from another site's page are refused"}, status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(FrameError)
     async def frame_error(request: Request, exc: FrameError) -> JSONResponse:
