@@ -215,7 +215,7 @@ def main() -> None:
     rows = [run_model(name, args, work) for name in args.models.split(",")]
     print(
         "| model | requests | req/s | p50 ms | p99 ms | acked before kill -9 | restart s | acked in all | stored "
-        "| missing | duplicates | client retries |"
+        "| missing | duplicates | refused tries in the outage |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:

@@ -15,7 +15,7 @@ class ServiceMetrics:
         )
         self.latency = Histogram(
             "aoikit_inspection_seconds",
-            "Time to inspect one frame (decode, model, regions, images), before it is stored",
+            "Time from taking a frame in to storing its result (waiting for the model included)",
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
