@@ -114,14 +114,14 @@ def test_kill_9_mid_stream_then_restart_inspects_every_frame_exactly_once(
     folder, images = tmp_path / "camera", tmp_path / "images"
     folder.mkdir()
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    frames = 24
+    frames = 40
     for i in range(frames):
         (folder / f"{i:03d}.png").write_bytes(bad_png(i))
     store = ResultStore.open(db)
     stored = lambda: store.inspections(InspectionFilter(), 1)[1]  # noqa: E731
     watcher = start_watch(folder, runs["ssim_ae"][0], db, images)
     try:
-        wait_for(lambda: stored() >= 5 or watcher.poll() is not None, timeout=60)
+        wait_for(lambda: stored() >= 3 or watcher.poll() is not None, timeout=120)
         assert watcher.poll() is None, watcher.stderr.read().decode() if watcher.stderr else ""
         watcher.send_signal(signal.SIGKILL)
         watcher.wait()
