@@ -278,6 +278,94 @@ def review_export(
         typer.echo(f"{kind}: {len(files)} file(s) in {out / kind}")
 
 
+DB_HELP = "Results database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB (default: RUN/inspections)."
+IMAGES_HELP = "Folder for frames, maps and overlays (default: RUN/inspections/images); share it with the database."
+
+
+@app.command()
+@_friendly
+def serve(
+    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    host: Annotated[str, typer.Option(help="Address to bind (off loopback every request needs the API key).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 8000,
+    images: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="AOIKIT_API_KEY", help="Key clients send as X-Aoikit-Token (default off loopback: a new one)."
+        ),
+    ] = None,
+    webhook: Annotated[str | None, typer.Option(help="URL each new alert is POSTed to as JSON.")] = None,
+    alert_window: Annotated[int | None, typer.Option(help="Frames per camera the rate alert looks at.")] = None,
+    false_alarm_rate: Annotated[
+        float | None, typer.Option(help="Rate alert: chance good parts trip it per check.")
+    ] = None,
+    max_upload_mb: Annotated[float | None, typer.Option(help="Largest request body in MiB.")] = None,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+) -> None:
+    """Serve the inspection API and the line's page; every result is kept in the database."""
+    from aoikit.service.server import inspection_server, open_inspector
+    from aoikit.service.settings import service_config
+
+    config = service_config(
+        max_upload_mb, webhook=webhook, alert_window=alert_window, false_alarm_rate=false_alarm_rate
+    )
+    with (
+        open_inspector(run, db, config, images, device=device, threads=threads) as inspector,
+        inspection_server(inspector, host, port, api_key) as server,
+    ):
+        typer.echo(f"inspecting with {inspector.describe()} at {server.url} (Ctrl+C to stop)")
+        server.serve()
+
+
+@app.command()
+@_friendly
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder the camera writes frames into.")],
+    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    images: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
+    camera: Annotated[str, typer.Option(help="Camera name stored with each frame.")] = "",
+    line: Annotated[str, typer.Option(help="Line name stored with each frame.")] = "",
+    settle: Annotated[float | None, typer.Option(help="Seconds a file must stand still before it is read.")] = None,
+    webhook: Annotated[str | None, typer.Option(help="URL each new alert is POSTed to as JSON.")] = None,
+    alert_window: Annotated[int | None, typer.Option(help="Frames per camera the rate alert looks at.")] = None,
+    false_alarm_rate: Annotated[
+        float | None, typer.Option(help="Rate alert: chance good parts trip it per check.")
+    ] = None,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+) -> None:
+    """Inspect each frame written into FOLDER once, into the same database and alerts as 'serve'."""
+    import threading
+
+    from aoikit.service.inspector import FrameMeta
+    from aoikit.service.server import open_inspector
+    from aoikit.service.settings import service_config
+    from aoikit.service.watch import FolderWatcher
+
+    def report(path: Path, row: Any, problem: str | None) -> None:
+        if row is None:
+            typer.echo(f"refused   {path}: {problem}")
+        else:
+            typer.echo(f"{'ANOMALOUS' if row.anomalous else 'good':9s} score {row.score:.4f}  {path}  {row.id}")
+
+    config = service_config(
+        settle=settle, webhook=webhook, alert_window=alert_window, false_alarm_rate=false_alarm_rate
+    )
+    with open_inspector(run, db, config, images, device=device, threads=threads) as inspector:
+        watcher = FolderWatcher(folder, inspector, FrameMeta(line=line, camera=camera), report=report)
+        typer.echo(f"watching {folder} with {inspector.describe()} (Ctrl+C to stop)")
+        try:
+            watcher.run(threading.Event())
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+
+
 @app.command()
 @_friendly
 def demo(

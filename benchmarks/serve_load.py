@@ -1,0 +1,230 @@
+"""Load on ``aoikit serve`` over loopback, then a kill -9 mid-load: throughput, latency, and lost or doubled results.
+
+Usage: ``python benchmarks/serve_load.py [--clients 4] [--seconds 30] [--db URL] [--out DIR]``.
+For each model (SSIM-AE at 512², GANomaly-SSIM-SSIM at 128²; untrained networks calibrated on synthetic
+good frames, which costs the same per frame as trained ones), it starts ``aoikit serve`` on a free loopback
+port and lets N client threads POST unique frames (8-bit BMP, an ``Idempotency-Key`` each) for the given
+time, timing every answer. Then a second round: half-way through, the server is killed with SIGKILL and
+started again on the same port and database; clients retry what was not acknowledged, with the same key.
+Afterwards the store is read directly: every acknowledged id must be there (missing: 0), and no frame's
+content may be stored twice (duplicates: 0). Prints a Markdown table.
+"""
+
+import argparse
+import http.client
+import io
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from aoikit.config import RunConfig, save_config
+from aoikit.detector import Detector, DetectorConfig
+from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
+from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
+from aoikit.service.store import InspectionFilter, ResultStore
+
+MODELS: dict[str, tuple[type[Detector], DetectorConfig, int]] = {
+    "SSIM-AE 512²": (SSIMAEDetector, SSIMAEDetectorConfig(), 512),
+    "GANomaly-SSIM-SSIM 128²": (GANomalyDetector, GANomalyDetectorConfig(model="ganomaly-ssim-ssim"), 128),
+}
+
+
+def cpu_line() -> str:
+    """CPU model, cores and the SIMD flags that matter for PyTorch on the CPU."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+    return f"{name}, {len(os.sched_getaffinity(0))} cores usable, flags {' '.join(simd) or 'none of avx2/avx512'}"
+
+
+def texture(size: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(0.5 + rng.normal(0, 0.03, (size, size)), 0, 1).astype(np.float32)
+
+
+def make_run(name: str, folder: Path) -> Path:
+    """An untrained network of ``name`` calibrated on synthetic good frames, saved as a run."""
+    cls, config, size = MODELS[name]
+    torch.manual_seed(0)
+    detector = cls.from_model(cls(config).build_model(), config).calibrate([texture(size, s) for s in range(6)])
+    detector.save(folder / "model")
+    save_config(RunConfig(detector=config), folder / "config.yaml")
+    return folder
+
+
+class Frames:
+    """Unique frames: one BMP whose first pixels carry a counter (no encoding per frame)."""
+
+    def __init__(self, size: int) -> None:
+        out = io.BytesIO()
+        Image.fromarray((texture(size, 99) * 255).astype(np.uint8)).save(out, format="BMP")
+        self.base = bytearray(out.getvalue())
+        self.offset = int.from_bytes(self.base[10:14], "little")
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> tuple[str, bytes]:
+        with self.lock:
+            self.count += 1
+            n = self.count
+        data = bytearray(self.base)
+        data[self.offset : self.offset + 8] = n.to_bytes(8, "little")
+        return f"load-{n}", bytes(data)
+
+
+@dataclass
+class Tally:
+    """What the clients saw: latencies of answered requests, acknowledged ids, errors."""
+
+    latencies: list[float] = field(default_factory=list)
+    acked: dict[str, str] = field(default_factory=dict)
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def client(port: int, frames: Frames, tally: Tally, until: float) -> None:
+    """POST frames until ``until``; a frame not acknowledged is sent again with the same key."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    pending: tuple[str, bytes] | None = None
+    while time.monotonic() < until:
+        key, data = pending or frames.next()
+        start = time.perf_counter()
+        try:
+            connection.request("POST", "/v1/inspect", body=data, headers={"Idempotency-Key": key})
+            response = connection.getresponse()
+            body = response.read()
+            if response.status not in (200, 201):
+                raise OSError(f"{response.status}: {body[:200]!r}")
+        except (OSError, http.client.HTTPException):
+            with tally.lock:
+                tally.errors += 1
+            pending = (key, data)
+            connection.close()
+            time.sleep(0.2)
+            continue
+        pending = None
+        with tally.lock:
+            tally.latencies.append(time.perf_counter() - start)
+            tally.acked[key] = body.split(b'"id":"', 1)[1][:32].decode()
+
+
+def start_server(run: Path, db: str, port: int, images: Path) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "aoikit", "serve", "--run", str(run), "--db", db, "--port", str(port)]
+    proc = subprocess.Popen([*command, "--images", str(images)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if " at http://" not in line:
+        raise SystemExit(f"server did not start: {line!r}")
+    return proc
+
+
+def load(port: int, frames: Frames, clients: int, seconds: float) -> tuple[Tally, list[threading.Thread], float]:
+    """Start ``clients`` client threads for ``seconds``; their tally, the threads and the start time."""
+    tally = Tally()
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=client, args=(port, frames, tally, until)) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    return tally, threads, time.monotonic()
+
+
+def finish(threads: list[threading.Thread], start: float) -> float:
+    """Wait for the clients; the seconds since ``start``."""
+    for t in threads:
+        t.join()
+    return time.monotonic() - start
+
+
+def check_store(db: str, acked: dict[str, str]) -> tuple[int, int, int]:
+    """Acknowledged ids missing from the store, frames stored more than once, and rows in all."""
+    store = ResultStore.open(db)
+    rows, total = store.inspections(InspectionFilter(), limit=1_000_000)
+    store.close()
+    ids = {r.id for r in rows}
+    shas = [r.image_sha256 for r in rows]
+    return sum(1 for i in acked.values() if i not in ids), len(shas) - len(set(shas)), total
+
+
+def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    run = make_run(name, work / name.split()[0])
+    db = args.db or f"sqlite:///{work / (name.split()[0] + '.db')}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    frames = Frames(MODELS[name][2])
+    server = start_server(run, db, port, work / "images")
+    tally, threads, start = load(port, frames, args.clients, args.seconds)
+    elapsed = finish(threads, start)
+    lat = np.asarray(tally.latencies) * 1000
+    row: dict[str, Any] = {
+        "model": name,
+        "requests": len(lat),
+        "throughput": len(lat) / elapsed,
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+        "errors": tally.errors,
+    }
+    kill_tally, threads, start = load(port, frames, args.clients, args.seconds)
+    time.sleep(args.seconds / 2)
+    acked_before = len(kill_tally.acked)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    restart = time.monotonic()
+    server = start_server(run, db, port, work / "images")
+    row["restart_s"] = time.monotonic() - restart
+    finish(threads, start)
+    server.terminate()
+    server.wait(30)
+    missing, duplicates, total = check_store(db, {**tally.acked, **kill_tally.acked})
+    acked = len(tally.acked) + len(kill_tally.acked)
+    row.update(acked_at_kill=acked_before, acked=acked, stored=total, missing=missing, duplicates=duplicates)
+    row["kill_errors"] = kill_tally.errors
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each round (at most a few minutes)")
+    parser.add_argument("--db", help="results database URL (default: a SQLite file per model in --out)")
+    parser.add_argument("--out", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, of: " + ", ".join(MODELS))
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 300:
+        raise SystemExit("--seconds must lie in 1..300")
+    torch.set_num_threads(1)
+    work = args.out or Path(tempfile.mkdtemp(prefix="serve-load-"))
+    print(f"{cpu_line()}; Python {platform.python_version()}, torch {torch.__version__}")
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s per round, untrained networks calibrated on synthetic frames\n"
+    )
+    rows = [run_model(name, args, work) for name in args.models.split(",")]
+    print(
+        "| model | requests | req/s | p50 ms | p99 ms | acked before kill -9 | restart s | acked in all | stored "
+        "| missing | duplicates | refused tries in the outage |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['model']} | {r['requests']} | {r['throughput']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | "
+            f"{r['acked_at_kill']} | {r['restart_s']:.1f} | {r['acked']} | {r['stored']} | {r['missing']} | "
+            f"{r['duplicates']} | {r['kill_errors']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""One frame in, one stored result out: decode, score, outline regions, draw, commit, then check the alerts.
+
+The serve API and the folder watcher both go through :class:`Inspector`, so their results land in the same
+store and count towards the same alerts. A result is committed before :meth:`Inspector.inspect` returns.
+"""
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from aoikit.data.image_io import read_gray
+from aoikit.detector import Detector
+from aoikit.errors import DataError
+from aoikit.labels.regions import RegionConfig, extract_regions
+from aoikit.service.alerts import AlertDesk, RegionJudge
+from aoikit.service.blobs import BlobStore
+from aoikit.service.frames import FrameError, check_frame
+from aoikit.service.metrics import ServiceMetrics
+from aoikit.service.render import map_png, overlay_png
+from aoikit.service.settings import ServiceConfig
+from aoikit.service.store import Alert, Inspection, ResultStore, new_id
+from aoikit.service.views import alert_json, region_json
+from aoikit.service.webhook import Webhook
+
+
+@dataclass(frozen=True)
+class FrameMeta:
+    """Where a frame comes from, as the line tells it (empty when not given)."""
+
+    line: str = ""
+    camera: str = ""
+    part_id: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model the results are made with: its name, a version (the weights' hash) and the inference backend."""
+
+    name: str
+    version: str
+    backend: str
+
+
+def model_version(model_dir: Path) -> str:
+    """The first 12 hex digits of the sha256 of a saved model's config and weights."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors"):
+        digest.update((model_dir / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class Inspector:
+    """Inspects frames with a calibrated detector and keeps every result.
+
+    Args:
+        detector: the calibrated detector (one frame runs through it at a time).
+        store: the results database.
+        blobs: where frames, maps and overlays are written.
+        model: what the results name as their model.
+        config: limits and alert settings.
+        judge: asked about the regions of each anomalous frame; any new kinds it names become alerts.
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        store: ResultStore,
+        blobs: BlobStore,
+        model: ModelInfo,
+        config: ServiceConfig,
+        judge: RegionJudge | None = None,
+    ) -> None:
+        self.detector = detector
+        self.store = store
+        self.blobs = blobs
+        self.model = model
+        self.config = config
+        self.judge = judge
+        self.metrics = ServiceMetrics()
+        self.expected_rate = 1.0 - detector.config.image_quantile
+        self.metrics.expected_rate.set(self.expected_rate)
+        self.webhook = (
+            None
+            if config.webhook is None
+            else Webhook(config.webhook, config.webhook_retries, config.webhook_backoff, store.set_delivery)
+        )
+        self.alerts = AlertDesk(
+            store,
+            self.expected_rate,
+            config.alert_window,
+            config.false_alarm_rate,
+            self._announce,
+            delivery="none" if self.webhook is None else "pending",
+        )
+        self._model_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Run a blank frame through the model, so the first real frame does not pay for first-call set-up."""
+        size = self.detector.working_size
+        with self._model_lock:
+            self.detector.analyse(np.full((size, size), 0.5, dtype=np.float32))
+
+    def describe(self) -> str:
+        """One line naming the model, its backend and the database."""
+        model, url = self.model, self.store.engine.url.render_as_string(hide_password=True)
+        return f"{model.name} {model.version} ({model.backend}); results in {url}"
+
+    def close(self) -> None:
+        """Send the alerts still queued for the webhook (briefly), then release the database."""
+        if self.webhook is not None:
+            self.webhook.close()
+        self.store.close()
+
+    def inspect(
+        self, data: bytes, meta: FrameMeta, source: str, frame_key: str | None = None
+    ) -> tuple[Inspection, bool]:
+        """Inspect one encoded frame and commit the result.
+
+        Args:
+            data: the image file's bytes (PNG, JPEG, BMP or TIFF; told from the bytes).
+            meta: line, camera and part id to store with it.
+            source: "api" or "watch".
+            frame_key: a key naming this frame; a frame whose key is stored already is not inspected again.
+
+        Returns:
+            The stored result and whether it is new (False: stored before under ``frame_key``).
+
+        Raises:
+            FrameError: the frame is refused (status 413, 415 or 422).
+        """
+        if frame_key is not None and (stored := self.store.by_key(frame_key)) is not None:
+            return stored, False
+        start = time.perf_counter()
+        check_frame(data, self.config.max_pixels)
+        image_sha = self.blobs.put(data)
+        try:
+            image = read_gray(self.blobs.path(image_sha))
+        except DataError as exc:  # the same bytes always fail, so no stored result refers to this file
+            self.blobs.path(image_sha).unlink(missing_ok=True)
+            raise FrameError(422, exc.problem) from None
+        detector = self.detector
+        with self._model_lock:
+            analysis = detector.analyse(image)
+            score = float(detector.image_scores([analysis], detector.config.window)[0])
+        anomaly_map = analysis.maps[detector.config.window]
+        regions = extract_regions(
+            anomaly_map, RegionConfig(threshold=detector.threshold_, min_area=self.config.min_region_area)
+        )
+        row = Inspection(
+            id=new_id(),
+            created_at=datetime.now(UTC),
+            frame_key=frame_key,
+            source=source,
+            line=meta.line,
+            camera=meta.camera,
+            part_id=meta.part_id,
+            image_sha256=image_sha,
+            map_sha256=self.blobs.put(map_png(anomaly_map, detector.threshold_)),
+            overlay_sha256=self.blobs.put(overlay_png(image, anomaly_map > detector.threshold_)),
+            width=image.shape[1],
+            height=image.shape[0],
+            score=score,
+            image_threshold=detector.image_threshold_,
+            pixel_threshold=detector.threshold_,
+            anomalous=score > detector.image_threshold_,
+            regions=[region_json(r) for r in regions],
+            model_name=self.model.name,
+            model_version=self.model.version,
+            backend=self.model.backend,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        )
+        row, new = self.store.add(row)
+        if not new:
+            return row, False
+        self.metrics.latency.observe(row.latency_ms / 1000)
+        self.metrics.inspections.labels("anomalous" if row.anomalous else "good").inc()
+        test = self.alerts.check_rate(row.camera)
+        self.metrics.anomaly_rate.labels(row.camera).set(test.rate)
+        if row.anomalous and self.judge is not None:
+            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions))
+        return row, True
+
+    def _announce(self, alert: Alert, frames: list[str]) -> None:
+        self.metrics.alerts.labels(alert.kind).inc()
+        if self.webhook is not None:
+            self.webhook.send(alert_json(alert, frames))

@@ -1,0 +1,109 @@
+"""Put an inspector together from a run folder, and serve it: the parts ``aoikit serve`` and ``aoikit watch`` share."""
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from aoikit.errors import AoikitError
+from aoikit.pipeline import load_run
+from aoikit.runtime import configure_runtime
+from aoikit.service.alerts import RegionJudge
+from aoikit.service.app import make_app
+from aoikit.service.blobs import BlobStore
+from aoikit.service.inspector import Inspector, ModelInfo, model_version
+from aoikit.service.settings import ServiceConfig
+from aoikit.service.store import ResultStore
+from aoikit.service.store.database import sqlite_url
+from aoikit.webguard import bind, is_loopback, new_token, server_url
+
+BACKEND = "torch"
+MIN_KEY = 16
+"""Shortest API key accepted."""
+
+
+def default_db(run: Path) -> str:
+    """The results database of a run when ``--db`` is not given: a SQLite file in the run folder."""
+    return sqlite_url(run / "inspections" / "results.db")
+
+
+@contextmanager
+def open_inspector(
+    run: Path,
+    db: str | None = None,
+    config: ServiceConfig | None = None,
+    images: Path | None = None,
+    judge: RegionJudge | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> Iterator[Inspector]:
+    """An inspector for the calibrated model of ``run``, warmed up (one blank frame), closed on exit.
+
+    Args:
+        run: run folder written by ``aoikit train``.
+        db: results database URL (default: SQLite in ``run/inspections``); migrated on open.
+        config: limits and alert settings.
+        images: folder for frames, maps and overlays (default ``run/inspections/images``); servers sharing a
+            database should share it too.
+        judge: the new-kind judge, if any.
+        device: inference device.
+        threads: torch CPU threads (default: every core).
+    """
+    configure_runtime(threads)
+    detector = load_run(run, device)
+    model = ModelInfo(detector.config.model, model_version(run / "model"), BACKEND)
+    store = ResultStore.open(db or default_db(run))
+    blobs = BlobStore(images or run / "inspections" / "images")
+    inspector = Inspector(detector, store, blobs, model, config or ServiceConfig(), judge)
+    try:
+        inspector.warm_up()
+        yield inspector
+    finally:
+        inspector.close()
+
+
+def api_key_for(host: str, api_key: str | None) -> tuple[str | None, bool]:
+    """The key requests must carry (None on loopback without one) and whether it was made here.
+
+    Raises:
+        AoikitError: the key given is shorter than :data:`MIN_KEY` characters.
+    """
+    if api_key is not None:
+        if len(api_key) < MIN_KEY or not api_key.isprintable():
+            raise AoikitError(f"the API key must be at least {MIN_KEY} printable characters")
+        return api_key, False
+    return (None, False) if is_loopback(host) else (new_token(), True)
+
+
+@dataclass
+class InspectionServer:
+    """The service bound to its socket; ``url`` carries the API key when it was made here."""
+
+    server: uvicorn.Server
+    sock: socket.socket
+    url: str
+
+    def serve(self) -> None:
+        """Serve until interrupted."""
+        self.server.run(sockets=[self.sock])
+
+
+@contextmanager
+def inspection_server(
+    inspector: Inspector, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None
+) -> Iterator[InspectionServer]:
+    """The inspection service on ``host:port``, ready to serve. Off loopback every request needs the API key
+    (``X-Aoikit-Token`` header or ``?token=``): ``api_key``, or a new one printed in the URL.
+
+    Raises:
+        AoikitError: the port is busy or the API key is too short.
+    """
+    token, made_here = api_key_for(host, api_key)
+    app = make_app(inspector, host, token)
+    with bind(host, port) as sock:
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=10))
+        url = server_url(host, sock.getsockname()[1], token if made_here else None)
+        yield InspectionServer(server, sock, url)

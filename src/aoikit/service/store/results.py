@@ -1,0 +1,182 @@
+"""Reads and writes of the results database; every write is committed before the call returns."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql import Select
+
+from aoikit.service.store.database import connect
+from aoikit.service.store.schema import Alert, AlertFrame, Inspection
+
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def new_id() -> str:
+    """A fresh row id: 32 hex digits, unique without asking the database."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class InspectionFilter:
+    """Which inspections to list: a time range (``since`` inclusive, ``until`` exclusive), decision, camera."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    anomalous: bool | None = None
+    camera: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """An alert and the ids of the frames it names."""
+
+    alert: Alert
+    frames: list[str]
+
+
+class ResultStore:
+    """The results database of one service (or of several sharing it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> "ResultStore":
+        """Connect to ``url`` and migrate it (see :func:`aoikit.service.store.database.connect`)."""
+        return cls(connect(url))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # --- inspections ---------------------------------------------------------------------------------------------
+    def add(self, row: Inspection) -> tuple[Inspection, bool]:
+        """Commit ``row``; if its ``frame_key`` is stored already, the stored row instead.
+
+        Returns:
+            The stored row and whether it is new.
+        """
+        try:
+            with self._session.begin() as session:
+                session.add(row)
+            return row, True
+        except IntegrityError:
+            stored = self.by_key(row.frame_key) if row.frame_key is not None else None
+            if stored is None:
+                raise
+            return stored, False
+
+    def by_key(self, frame_key: str) -> Inspection | None:
+        """The inspection stored under ``frame_key``."""
+        with self._session() as session:
+            return session.scalars(select(Inspection).where(Inspection.frame_key == frame_key)).first()
+
+    def get(self, inspection_id: str) -> Inspection | None:
+        """The inspection ``inspection_id``."""
+        with self._session() as session:
+            return session.get(Inspection, inspection_id)
+
+    def inspections(self, where: InspectionFilter, limit: int, offset: int = 0) -> tuple[list[Inspection], int]:
+        """A page of inspections, newest first, and how many match in all."""
+        query = _filtered(select(Inspection), where)
+        with self._session() as session:
+            total = session.scalar(_filtered(select(func.count()).select_from(Inspection), where)) or 0
+            page = session.scalars(
+                query.order_by(Inspection.created_at.desc(), Inspection.id.desc()).limit(limit).offset(offset)
+            )
+            return list(page), total
+
+    def recent(self, camera: str, count: int) -> list[tuple[str, bool]]:
+        """``(id, anomalous)`` of the newest ``count`` frames of ``camera``, newest first."""
+        query = (
+            select(Inspection.id, Inspection.anomalous)
+            .where(Inspection.camera == camera)
+            .order_by(Inspection.created_at.desc(), Inspection.id.desc())
+            .limit(count)
+        )
+        with self._session() as session:
+            return [(i, bool(a)) for i, a in session.execute(query)]
+
+    def decisions_since(self, since: datetime) -> list[tuple[datetime, bool]]:
+        """``(created_at, anomalous)`` of every frame from ``since`` on, oldest first."""
+        query = (
+            select(Inspection.created_at, Inspection.anomalous)
+            .where(Inspection.created_at >= since)
+            .order_by(Inspection.created_at)
+        )
+        with self._session() as session:
+            return [(t, bool(a)) for t, a in session.execute(query)]
+
+    # --- alerts --------------------------------------------------------------------------------------------------
+    def raise_alert(self, alert: Alert, frames: Sequence[str]) -> bool:
+        """Commit an open alert naming ``frames``; False (nothing stored) if one of its ``open_key`` is open."""
+        try:
+            with self._session.begin() as session:
+                session.add(alert)
+                session.flush()
+                session.add_all(AlertFrame(alert_id=alert.id, inspection_id=f) for f in dict.fromkeys(frames))
+            return True
+        except IntegrityError:
+            if alert.open_key is None or self.open_alert(alert.open_key) is None:
+                raise
+            return False
+
+    def open_alert(self, open_key: str) -> Alert | None:
+        """The open alert holding ``open_key``."""
+        with self._session() as session:
+            return session.scalars(select(Alert).where(Alert.open_key == open_key)).first()
+
+    def close_alert(self, alert_id: str, when: datetime) -> bool:
+        """Close alert ``alert_id`` (freeing its ``open_key``); False if it is not open."""
+        with self._session.begin() as session:
+            alert = session.get(Alert, alert_id, with_for_update=True)
+            if alert is None or alert.closed_at is not None:
+                return False
+            alert.open_key, alert.closed_at = None, when
+            return True
+
+    def set_delivery(self, alert_id: str, delivery: str, attempts: int) -> None:
+        """Record how delivering alert ``alert_id`` to the webhook went."""
+        with self._session.begin() as session:
+            session.execute(update(Alert).where(Alert.id == alert_id).values(delivery=delivery, attempts=attempts))
+
+    def alerts(self, open_only: bool = False, limit: int = 100) -> list[AlertView]:
+        """The newest alerts (open ones only if asked) with the frames each names."""
+        query = select(Alert).order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+        if open_only:
+            query = query.where(Alert.closed_at.is_(None))
+        with self._session() as session:
+            rows = list(session.scalars(query))
+            links = session.execute(
+                select(AlertFrame.alert_id, AlertFrame.inspection_id).where(
+                    AlertFrame.alert_id.in_([a.id for a in rows])
+                )
+            )
+            frames: dict[str, list[str]] = {}
+            for alert_id, inspection_id in links:
+                frames.setdefault(alert_id, []).append(inspection_id)
+            return [AlertView(a, sorted(frames.get(a.id, []))) for a in rows]
+
+
+def _filtered(query: Q, where: InspectionFilter) -> Q:
+    if where.since is not None:
+        query = query.where(Inspection.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(Inspection.created_at < where.until)
+    if where.anomalous is not None:
+        query = query.where(Inspection.anomalous == where.anomalous)
+    if where.camera is not None:
+        query = query.where(Inspection.camera == where.camera)
+    return query

@@ -1,0 +1,176 @@
+"""Tiny calibrated runs of each family, frames as image bytes, and result stores on SQLite and PostgreSQL.
+
+The runs are untrained networks calibrated on a few flat noisy frames (seconds to build); a frame with a
+black square scores far above their image threshold. PostgreSQL stores live in a throwaway database made
+and dropped per test; those tests skip with the reason when the server at ``AOIKIT_TEST_POSTGRES`` is
+unreachable.
+"""
+
+import io
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+pytest.importorskip("sqlalchemy", reason="the inspection service needs the serve extra")
+import sqlalchemy as sa
+
+from aoikit.config import RunConfig, save_config
+from aoikit.detector import Detector
+from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
+from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
+from aoikit.service.store import Inspection, new_id
+
+SIZE = 64
+POSTGRES = os.environ.get("AOIKIT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+FAMILIES = {
+    "ssim_ae": (SSIMAEDetector, SSIMAEDetectorConfig(model_config={"latent_dim": 8}, image_size=64, patch_size=32)),
+    "ganomaly": (
+        GANomalyDetector,
+        GANomalyDetectorConfig(
+            model="ganomaly-ssim-ssim", model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64
+        ),
+    ),
+}
+
+
+def good_image(seed: int) -> np.ndarray:
+    """A flat grey frame with a little noise."""
+    noise = np.random.default_rng(seed).normal(0.0, 0.02, (SIZE, SIZE))
+    return np.clip(0.5 + noise, 0.0, 1.0).astype(np.float32)
+
+
+def bad_image(seed: int) -> np.ndarray:
+    """A good frame with a black square in it."""
+    image = good_image(seed)
+    image[20:44, 20:44] = 0.0
+    return image
+
+
+def png(image: np.ndarray) -> bytes:
+    """8-bit PNG bytes of a float image in [0, 1]."""
+    out = io.BytesIO()
+    Image.fromarray((image * 255).round().astype(np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def build_run(family: str, folder: Path) -> tuple[Path, list[bytes]]:
+    """A run of an untrained network of ``family`` calibrated on good frames, and good frames it calls good."""
+    cls, config = FAMILIES[family]
+    torch.manual_seed(0)
+    detector: Detector = cls.from_model(cls(config).build_model(), config)
+    calibration = [good_image(seed) for seed in range(10)]
+    detector.calibrate(calibration)
+    detector.save(folder / "model")
+    save_config(RunConfig(detector=config), folder / "config.yaml")
+    scores = detector.score(calibration)
+    return folder, [png(im) for im, s in zip(calibration, scores, strict=True) if s <= detector.image_threshold_]
+
+
+class Runs(dict[str, tuple[Path, list[bytes]]]):
+    """``family -> (run folder, good frames as PNG)``, each run built on first use."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, family: str) -> tuple[Path, list[bytes]]:
+        torch.set_num_threads(1)
+        self[family] = build_run(family, self.root / family)
+        return self[family]
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Tiny runs of SSIM-AE ("ssim_ae") and GANomaly-SSIM-SSIM ("ganomaly"), built when first asked for."""
+    return Runs(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture
+def open_service(runs: dict[str, tuple[Path, list[bytes]]], tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``open_service(family, db=None, **settings)``: an Inspector of that run storing into this test's folder
+    (SQLite there unless ``db`` is given); closed after the test."""
+    from contextlib import ExitStack
+
+    from aoikit.service.server import open_inspector
+    from aoikit.service.settings import ServiceConfig
+
+    with ExitStack() as stack:
+
+        def start(family: str = "ssim_ae", db: str | None = None, **settings: Any) -> Any:
+            run = runs[family][0]
+            db = db or f"sqlite:///{tmp_path / f'{family}.db'}"
+            images = tmp_path / "images"
+            return stack.enter_context(open_inspector(run, db, ServiceConfig(**settings), images, threads=1))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def bad_png() -> Callable[[int], bytes]:
+    """PNG bytes of a frame with a black square, different per seed."""
+    return lambda seed: png(bad_image(seed))
+
+
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def _row(when: datetime = T0, camera: str = "cam1", anomalous: bool = False, key: str | None = None) -> Inspection:
+    """An inspection row with made-up values."""
+    return Inspection(
+        id=new_id(), created_at=when, frame_key=key, source="api", line="L1", camera=camera, part_id="",
+        image_sha256="0" * 64, map_sha256="1" * 64, overlay_sha256="2" * 64, width=64, height=48,
+        score=0.9 if anomalous else 0.1, image_threshold=0.5, pixel_threshold=0.4, anomalous=anomalous,
+        regions=[{"box": [1, 2, 3, 4], "polygon": [[1, 2], [1, 4], [3, 4]], "score_max": 1.0, "score_mean": 0.8,
+                  "area": 4}],
+        model_name="ssim_ae", model_version="abc", backend="torch", latency_ms=3.5,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def row() -> Callable[..., Any]:
+    """``row(when, camera, anomalous, key)``: an unsaved inspection row with made-up values."""
+    return _row
+
+
+def postgres_reachable() -> str | None:
+    """None when the test PostgreSQL server answers, else why not."""
+    try:
+        with sa.create_engine(POSTGRES).connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure to connect is a reason to skip
+        return f"PostgreSQL not reachable at {POSTGRES} ({exc.__class__.__name__}); set AOIKIT_TEST_POSTGRES"
+    return None
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    reason = postgres_reachable()
+    if reason is not None:
+        pytest.skip(reason)
+    name = f"aoikit_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh results database: a SQLite file, or a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'results.db'}"
+    return str(request.getfixturevalue("postgres_url"))

@@ -1,0 +1,187 @@
+"""Rate alerts from a one-sided binomial test, the new-kind hook, and webhook delivery with bounded retries."""
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+import pytest
+
+from aoikit.detector import Analysis
+from aoikit.labels.regions import Region
+from aoikit.service.alerts import AlertDesk, NewKind, binomial_tail, rate_test
+from aoikit.service.inspector import FrameMeta
+from aoikit.service.store import Alert, ResultStore
+from aoikit.service.webhook import Webhook
+
+
+def test_binomial_tail_matches_the_sum_of_the_probabilities() -> None:
+    for n, p in [(1, 0.3), (20, 0.01), (200, 0.01), (50, 0.5)]:
+        for k in range(n + 1):
+            exact = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+            assert binomial_tail(k, n, p) == pytest.approx(exact, rel=1e-6, abs=1e-15)
+    assert binomial_tail(0, 0, 0.01) == 1.0 and binomial_tail(3, 2, 0.01) == 0.0
+    assert binomial_tail(1000, 2000, 0.01) < 1e-300
+
+
+def test_the_test_needs_more_anomalies_than_good_parts_give() -> None:
+    assert rate_test([False] * 198 + [True] * 2, 0.01).p_value > 0.5  # the expected 1 %
+    assert rate_test([False] * 190 + [True] * 10, 0.01).p_value < 1e-3
+    assert rate_test([], 0.01).p_value == 1.0
+
+
+def desk(store: ResultStore, raised: list[tuple[Alert, list[str]]], window: int = 50) -> AlertDesk:
+    return AlertDesk(store, 0.01, window, 1e-3, lambda alert, frames: raised.append((alert, frames)))
+
+
+def test_a_burst_raises_one_alert_naming_its_frames_and_good_frames_none(db_url: str, row: Callable[..., Any]) -> None:
+    store = ResultStore.open(db_url)
+    raised: list[tuple[Alert, list[str]]] = []
+    alerts = desk(store, raised)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for i in range(120):  # good parts, with anomalies at about the expected rate
+        store.add(row(start + timedelta(seconds=i), camera="cam1", anomalous=i % 60 == 0))
+        alerts.check_rate("cam1")
+    assert raised == [] and store.alerts() == []
+    burst = []
+    for i in range(120, 140):
+        stored, _ = store.add(row(start + timedelta(seconds=i), camera="cam1", anomalous=True))
+        burst.append(stored.id)
+        alerts.check_rate("cam1")
+    assert len(raised) == 1 and len(store.alerts(open_only=True)) == 1
+    alert = store.alerts()[0]
+    assert alert.alert.kind == "rate" and alert.alert.camera == "cam1" and "of the last" in alert.alert.message
+    assert set(alert.frames) <= set(burst) and len(alert.frames) == alert.alert.details["anomalous"] >= 3
+    alerts.check_rate("cam2")  # another camera's window is its own
+    assert len(store.alerts()) == 1
+    for i in range(140, 190):  # the line recovers: the alert closes
+        store.add(row(start + timedelta(seconds=i), camera="cam1"))
+        alerts.check_rate("cam1")
+    assert store.alerts(open_only=True) == [] and len(store.alerts()) == 1
+    store.close()
+
+
+def test_two_desks_on_one_database_raise_the_alert_once(db_url: str, row: Callable[..., Any]) -> None:
+    stores = [ResultStore.open(db_url), ResultStore.open(db_url)]
+    raised: list[tuple[Alert, list[str]]] = []
+    desks = [desk(s, raised) for s in stores]
+    for i in range(10):
+        stores[i % 2].add(row(datetime.now(UTC) + timedelta(milliseconds=i), anomalous=True))
+    threads = [threading.Thread(target=d.check_rate, args=("cam1",)) for d in desks for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(raised) == 1 and len(stores[0].alerts()) == 1
+    for s in stores:
+        s.close()
+
+
+class Judge:
+    """A judge that calls every anomalous frame's largest region a new kind, and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[np.ndarray, Analysis, list[Region]]] = []
+
+    def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region]) -> list[NewKind]:
+        self.calls.append((image, analysis, regions))
+        return [NewKind(f"new kind, {regions[0].area} px", key="blob", details={"area": regions[0].area})]
+
+
+def test_a_judge_sees_anomalous_frames_only_and_its_new_kinds_are_alerts(
+    open_service: Callable[..., Any], runs: dict[str, Any], bad_png: Callable[[int], bytes]
+) -> None:
+    inspector = open_service("ssim_ae", false_alarm_rate=1e-12)
+    judge = Judge()
+    inspector.judge = judge
+    good = runs["ssim_ae"][1][0]
+    inspector.inspect(good, FrameMeta(camera="c"), "api")
+    assert judge.calls == []
+    first, _ = inspector.inspect(bad_png(1), FrameMeta(camera="c"), "api")
+    second, _ = inspector.inspect(bad_png(2), FrameMeta(camera="c"), "api")
+    image, analysis, regions = judge.calls[0]
+    assert image.shape == (64, 64) and analysis.maps and regions and regions[0].area > 100
+    alerts = inspector.store.alerts()
+    assert [(v.alert.kind, v.frames) for v in alerts] == [("new_kind", [first.id])]  # the key holds the second
+    assert len(judge.calls) == 2 and second.anomalous
+
+
+class Receiver:
+    """A loopback HTTP server that answers 500 to the first ``failures`` POSTs, then 204; keeps the bodies."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.bodies: list[dict[str, Any]] = []
+        self.times: list[float] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.times.append(time.monotonic())
+                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(500 if len(outer.bodies) <= outer.failures else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[[int], Receiver]]:
+    made: list[Receiver] = []
+    yield lambda failures: made.append(Receiver(failures)) or made[-1]
+    for r in made:
+        r.server.shutdown()
+        r.server.server_close()
+
+
+def test_webhook_retries_with_growing_waits_until_delivered(receiver: Callable[[int], Receiver]) -> None:
+    hook_server = receiver(2)
+    records: list[tuple[str, str, int]] = []
+    hook = Webhook(hook_server.url, retries=3, backoff=0.05, record=lambda *r: records.append(r))
+    hook.send({"id": "a1", "kind": "rate"})
+    hook.close()
+    assert records == [("a1", "delivered", 3)] and [b["id"] for b in hook_server.bodies] == ["a1"] * 3
+    first_wait, second_wait = np.diff(hook_server.times)
+    assert first_wait >= 0.05 and second_wait >= 0.1
+
+
+def test_webhook_gives_up_after_the_retries(receiver: Callable[[int], Receiver]) -> None:
+    hook_server = receiver(100)
+    records: list[tuple[str, str, int]] = []
+    hook = Webhook(hook_server.url, retries=2, backoff=0.01, record=lambda *r: records.append(r))
+    hook.send({"id": "a1"})
+    hook.send({"id": "a2"})
+    hook.close()
+    assert records == [("a1", "failed", 3), ("a2", "failed", 3)] and len(hook_server.bodies) == 6
+
+
+def test_webhook_to_nowhere_fails_without_raising() -> None:
+    records: list[tuple[str, str, int]] = []
+    hook = Webhook("http://127.0.0.1:9/", retries=1, backoff=0.0, record=lambda *r: records.append(r), timeout=1)
+    hook.send({"id": "a1"})
+    hook.close()
+    assert records == [("a1", "failed", 2)]
+
+
+def test_alerts_raised_by_the_service_reach_the_webhook_and_record_the_delivery(
+    open_service: Callable[..., Any], receiver: Callable[[int], Receiver], bad_png: Callable[[int], bytes]
+) -> None:
+    hook_server = receiver(1)
+    inspector = open_service("ssim_ae", webhook=hook_server.url, webhook_backoff=0.01, alert_window=10)
+    for seed in range(3):
+        inspector.inspect(bad_png(seed), FrameMeta(camera="c"), "api")
+    inspector.webhook.close()
+    [view] = inspector.store.alerts()
+    assert (view.alert.delivery, view.alert.attempts) == ("delivered", 2)
+    assert hook_server.bodies[-1]["id"] == view.alert.id and hook_server.bodies[-1]["frames"]
+    assert hook_server.bodies[-1]["frames"][0]["links"]["overlay"].endswith("/overlay.png")

@@ -1,0 +1,137 @@
+"""``aoikit serve`` as real processes: two servers sharing one PostgreSQL database, and one-line start errors."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aoikit.cli import app
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def aoikit(*args: str) -> list[str]:
+    return [sys.executable, "-m", "aoikit", *args]
+
+
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[..., list[str]]]:
+    """``servers(count, *args)``: start ``aoikit serve *args --port 0`` that many times at once; their URLs."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(count: int, *args: str) -> list[str]:
+        procs = [
+            subprocess.Popen(
+                aoikit("serve", *args, "--port", "0", "--threads", "1"),
+                env=ENV,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(count)
+        ]
+        started.extend(procs)
+        urls = []
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert " at http://" in line, (line, proc.stderr.read() if proc.stderr else "")
+            urls.append(line.split(" at ")[1].split()[0].rstrip("/"))
+        return urls
+
+    yield start
+    for proc in started:
+        proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def post(url: str, data: bytes, camera: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}/v1/inspect?camera={camera}", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201
+        return dict(json.load(response))
+
+
+def get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body = response.read()
+        return json.loads(body) if response.headers["content-type"] == "application/json" else body
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_servers_share_one_postgresql_database(
+    servers: Callable[..., list[str]],
+    postgres_url: str,
+    runs: dict[str, Any],
+    bad_png: Callable[[int], bytes],
+    tmp_path: Path,
+) -> None:
+    run, good = runs["ssim_ae"]
+    first, second = servers(2, "--run", str(run), "--db", postgres_url, "--images", str(tmp_path / "images"))
+    answers: dict[str, list[dict[str, Any]]] = {first: [], second: []}
+
+    def client(url: str, offset: int) -> None:
+        for i in range(8):
+            answers[url].append(post(url, bad_png(offset + i) if i % 2 else good[0], camera="cam1"))
+
+    threads = [threading.Thread(target=client, args=(url, k * 100)) for k, url in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = {a["id"] for url in answers for a in answers[url]}
+    assert len(ids) == 16
+    for url in (first, second):
+        listing = get(f"{url}/v1/inspections?limit=100")
+        assert listing["total"] == 16 and {i["id"] for i in listing["items"]} == ids
+    stored_by_second = answers[second][1]
+    assert get(f"{first}{stored_by_second['links']['overlay']}").startswith(b"\x89PNG")
+    open_alerts = get(f"{first}/v1/alerts?status=open")["items"]
+    assert [a["kind"] for a in open_alerts] == ["rate"]  # both saw the burst; one alert was raised
+    assert get(f"{second}/readyz")["database"] == "postgresql"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--db", "mysql://x/y"], "unsupported database 'mysql'"),
+        (["serve", "--false-alarm-rate", "2"], "false_alarm_rate must lie strictly"),
+        (["serve", "--api-key", "short", "--host", "0.0.0.0"], "at least 16"),
+        (["watch", "NOWHERE"], "not a folder to watch"),
+    ],
+)
+def test_start_errors_are_one_line_and_exit_2(
+    args: list[str], message: str, runs: dict[str, Any], tmp_path: Path
+) -> None:
+    args = [a.replace("NOWHERE", str(tmp_path / "nowhere")) for a in args]
+    db = ["--db", f"sqlite:///{tmp_path / 'r.db'}"] if "--db" not in args else []
+    result = CliRunner().invoke(app, [*args, "--run", str(runs["ssim_ae"][0]), *db, "--threads", "1"])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert result.output.count("aoikit: error:") == 1 and "Traceback" not in result.output
+
+
+def test_a_run_without_a_model_and_a_busy_port_are_one_line_errors(runs: dict[str, Any], tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    result = CliRunner().invoke(app, ["serve", "--run", str(tmp_path), "--db", db])
+    assert result.exit_code == 2 and "no trained model here" in result.output
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        result = CliRunner().invoke(app, ["serve", "--run", str(runs["ssim_ae"][0]), "--db", db, "--port", port])
+    assert result.exit_code == 2 and "the port is in use" in result.output and " at http" not in result.output
