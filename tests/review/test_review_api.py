@@ -13,6 +13,7 @@ import pytest
 
 from aoikit.errors import AoikitError
 from aoikit.labels import ImageLabels, read_coco, read_voc, read_yolo
+from aoikit.labels.coco import ANNOTATIONS
 from aoikit.review import export_review
 from aoikit.review.state import STATE_FILE, load_state
 
@@ -98,19 +99,20 @@ def test_export_writes_the_corrected_labels(prelabels: list[ImageLabels], serve:
     call(f"{url}/api/images/0/regions/1", "PATCH", {"status": "rejected"})
     call(f"{url}/api/images/0/accept", "POST")
     status, answer = call(f"{url}/api/export", "POST")
-    assert (status, answer["images"], answer["files"]) == (200, 1, {"voc": 1, "coco": 1, "labelme": 1})
+    # label files and the image copy: VOC's XML, image set and label map; COCO's instances; LabelMe's JSON
+    assert (status, answer["images"], answer["files"]) == (200, 1, {"voc": 4, "coco": 2, "labelme": 2})
 
     disc = prelabels[0].regions[2]
-    (voc,) = read_voc(sorted((out / "voc").glob("*.xml")))
+    (voc,) = read_voc(sorted((out / "voc" / "Annotations").glob("*.xml")))
     assert [r.box for r in voc.regions] == [(12, 12, 44, 36), disc.box]
-    (coco,) = read_coco(out / "coco" / "annotations.json")
-    assert coco.image_path == prelabels[0].image_path
+    (coco,) = read_coco(out / "coco" / ANNOTATIONS)
+    assert Path(coco.image_path) == out / "coco" / "images" / "a.png"
+    assert Path(coco.image_path).read_bytes() == Path(prelabels[0].image_path).read_bytes()
     assert np.array_equal(coco.regions[1].paste(96, 128), disc.paste(96, 128))
 
     written = export_review(tmp_path / "labels", tmp_path / "again", ["yolo"])
-    sizes = {prelabels[0].image_path: (128, 96)}
-    (yolo,) = read_yolo(tmp_path / "again" / "yolo" / "detect", sizes, ["anomaly"])
-    assert len(written["yolo"]) == 2 * 2
+    (yolo,) = read_yolo(tmp_path / "again" / "yolo" / "detect")
+    assert len(written["yolo"]) == 2 * 3  # per task: label file, data.yaml, image
     assert [r.box for r in yolo.regions] == [(12, 12, 44, 36), disc.box]
 
 
