@@ -134,3 +134,21 @@ def test_labelme_prelabels_alone_and_none(prelabels: list[ImageLabels], tmp_path
     assert [r["box"] for r in state["images"][0]["regions"]] == [list(r.box) for r in prelabels[0].regions]
     with pytest.raises(AoikitError, match="no pre-labels"):
         load_state(tmp_path / "images")
+
+
+def test_a_moved_labels_folder_shows_and_exports_its_own_copies(
+    prelabels: list[ImageLabels], serve: Serve, tmp_path: Path
+) -> None:
+    load_state(tmp_path / "labels")  # the review has started
+    moved = tmp_path / "elsewhere" / "labels"
+    moved.parent.mkdir()
+    (tmp_path / "labels").rename(moved)
+    shutil.rmtree(tmp_path / "images")  # the source images are gone
+    (tmp_path / "images").mkdir()
+    assert [image["image_path"] for image in on_disk(moved)["images"]] == ["coco/images/a.png", "coco/images/b.png"]
+    url = serve(moved, tmp_path / "images", export_dir=tmp_path / "out")
+    with _OPENER.open(f"{url}/api/images/1/pixels", timeout=10) as response:
+        assert response.read() == (moved / "coco" / "images" / "b.png").read_bytes()
+    call(f"{url}/api/images/1/accept", "POST")
+    assert call(f"{url}/api/export", "POST")[0] == 200
+    assert (tmp_path / "out" / "labelme" / "b.png").read_bytes() == (moved / "labelme" / "b.png").read_bytes()
