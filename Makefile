@@ -14,7 +14,7 @@ install: $(VENV)/bin/activate
 	$(PIP) install -q -e .
 
 install-dev: $(VENV)/bin/activate
-	$(PIP) install -q -e '.[dev,label,serve,browser,fast]'
+	$(PIP) install -q -e '.[dev,label,labeltools,serve,browser,fast]'
 
 demo: install
 	$(VENV)/bin/aoikit demo

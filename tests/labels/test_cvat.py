@@ -1,24 +1,34 @@
-"""CVAT for images 1.1 XML round trip."""
+"""CVAT for images 1.1 datasets round trip through our reader and datumaro (which CVAT imports with)."""
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from aoikit.labels import ImageLabels, read_cvat, write_cvat
+
+pytestmark = pytest.mark.filterwarnings("ignore:FormatDetectionConfidence:DeprecationWarning")
 
 
 def test_round_trip_follows_the_spec(
     tmp_path: Path, sample: list[ImageLabels], class_names: list[str], check_round_trip: Callable[..., None]
 ) -> None:
-    (path,) = write_cvat(sample, tmp_path, class_names)
+    path, *copies = write_cvat(sample, tmp_path, class_names)
+    assert [p.relative_to(tmp_path).as_posix() for p in (path, *copies)] == [
+        "annotations.xml",
+        "images/crack_000.png",
+        "images/good_000.tif",
+    ]
     root = ET.parse(path).getroot()
     assert root.tag == "annotations"
     assert root.findtext("version") == "1.1"
     assert [e.text for e in root.iterfind("meta/task/labels/label/name")] == class_names
     images = root.findall("image")
     assert [(i.get("id"), i.get("name"), i.get("width"), i.get("height")) for i in images] == [
-        ("0", "data/crack/000.png", "128", "96"),
-        ("1", "data/good/000.png", "128", "96"),
+        ("0", "crack_000.png", "128", "96"),
+        ("1", "good_000.tif", "128", "96"),
     ]
     box, polygon = images[0][0], images[0][1]
     assert (box.tag, polygon.tag) == ("box", "polygon")
@@ -32,7 +42,26 @@ def test_round_trip_follows_the_spec(
         "ybr": "24",
     }
     assert polygon.get("points") == "8,10;8,24;30,24;30,10"
-    check_round_trip(sample, read_cvat(path), holes=False)
+    read = read_cvat(path)
+    assert [item.image_path for item in read] == [str(p) for p in copies]
+    check_round_trip(sample, read, holes=False)
+
+
+def test_datumaro_imports_the_folder(
+    tmp_path: Path,
+    sample: list[ImageLabels],
+    class_names: list[str],
+    datumaro: ModuleType,
+    check_datumaro: Callable[..., None],
+) -> None:
+    write_cvat(sample, tmp_path / "cvat", class_names)
+    moved = tmp_path / "moved"
+    (tmp_path / "cvat").rename(moved)
+    assert datumaro.Dataset.detect(str(moved)) == "cvat"
+    dataset = datumaro.Dataset.import_from(str(moved), "cvat")
+    check_datumaro(dataset, moved, sample, ["bbox", "polygon"])
+    groups = [{a.group for a in item.annotations if a.type.name in ("bbox", "polygon")} for item in dataset]
+    assert sorted(map(len, groups)) == [0, 3]  # a box and its polygon share a group
 
 
 def test_ungrouped_box_and_polygon_are_two_regions(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from PIL import Image
 from aoikit.errors import AoikitError
 from aoikit.folder_lock import lock_folder
 from aoikit.labels import WRITERS, RegionConfig, prelabel, read_coco
+from aoikit.labels.coco import ANNOTATIONS
 
 
 class BlobDetector:
@@ -38,16 +39,23 @@ def test_writes_every_format_and_overlays(tmp_path: Path) -> None:
     assert all(p.is_file() for paths in written.values() for p in paths)
     assert [p.name for p in written["overlays"]] == ["crack_000.png", "good_000.png"]
     assert np.asarray(Image.open(written["overlays"][0])).shape == (48, 64, 3)
-    read = read_coco(out / "coco" / "annotations.json")
+    read = read_coco(out / "coco" / ANNOTATIONS)
     assert [[(r.box, r.class_name) for r in item.regions] for item in read] == [
         [((30, 30, 44, 40), "crack"), ((6, 4, 20, 14), "crack")]
     ] * 2
+    assert [item.image_path for item in read] == [
+        str(out / "coco" / "images" / f"{s}_000.png") for s in ("crack", "good")
+    ]
+    for name in WRITERS:  # each format folder holds its images and points nowhere outside it
+        folder = out / name
+        text = "".join(p.read_text() for p in folder.rglob("*") if p.suffix in (".json", ".xml", ".txt", ".yaml"))
+        assert str(tmp_path) not in text and "../" not in text, name
 
 
 def test_config_overrides_the_detector_threshold(tmp_path: Path) -> None:
     config = RegionConfig(threshold=0.85)
     prelabel(BlobDetector(), images(tmp_path / "in"), tmp_path / "out", ["coco"], config=config)
-    read = read_coco(tmp_path / "out" / "coco" / "annotations.json")
+    read = read_coco(tmp_path / "out" / "coco" / ANNOTATIONS)
     assert [len(item.regions) for item in read] == [1, 1]
 
 
@@ -74,7 +82,10 @@ def test_a_second_run_replaces_the_folder_whole_only_when_told(tmp_path: Path) -
     assert (out / "review.json").exists() and (out / "voc").is_dir()
     written = prelabel(BlobDetector(), paths, out, ["coco"], replace=True)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["coco", "overlays"]
-    assert written["coco"] == [out / "coco" / "annotations.json"]
+    assert written["coco"] == [
+        out / "coco" / ANNOTATIONS,
+        *(out / "coco" / "images" / f"{s}_000.png" for s in ("crack", "good")),
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"], "the old folder was left beside it"
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from aoikit.errors import AoikitError
 from aoikit.labels import ImageLabels, read_coco, read_voc, read_yolo
+from aoikit.labels.coco import ANNOTATIONS
 from aoikit.review import export_review
 from aoikit.review.state import STATE_FILE, load_state
 
@@ -98,19 +99,20 @@ def test_export_writes_the_corrected_labels(prelabels: list[ImageLabels], serve:
     call(f"{url}/api/images/0/regions/1", "PATCH", {"status": "rejected"})
     call(f"{url}/api/images/0/accept", "POST")
     status, answer = call(f"{url}/api/export", "POST")
-    assert (status, answer["images"], answer["files"]) == (200, 1, {"voc": 1, "coco": 1, "labelme": 1})
+    # label files and the image copy: VOC's XML, image set and label map; COCO's instances; LabelMe's JSON
+    assert (status, answer["images"], answer["files"]) == (200, 1, {"voc": 4, "coco": 2, "labelme": 2})
 
     disc = prelabels[0].regions[2]
-    (voc,) = read_voc(sorted((out / "voc").glob("*.xml")))
+    (voc,) = read_voc(sorted((out / "voc" / "Annotations").glob("*.xml")))
     assert [r.box for r in voc.regions] == [(12, 12, 44, 36), disc.box]
-    (coco,) = read_coco(out / "coco" / "annotations.json")
-    assert coco.image_path == prelabels[0].image_path
+    (coco,) = read_coco(out / "coco" / ANNOTATIONS)
+    assert Path(coco.image_path) == out / "coco" / "images" / "a.png"
+    assert Path(coco.image_path).read_bytes() == Path(prelabels[0].image_path).read_bytes()
     assert np.array_equal(coco.regions[1].paste(96, 128), disc.paste(96, 128))
 
     written = export_review(tmp_path / "labels", tmp_path / "again", ["yolo"])
-    sizes = {prelabels[0].image_path: (128, 96)}
-    (yolo,) = read_yolo(tmp_path / "again" / "yolo" / "detect", sizes, ["anomaly"])
-    assert len(written["yolo"]) == 2 * 2
+    (yolo,) = read_yolo(tmp_path / "again" / "yolo" / "detect")
+    assert len(written["yolo"]) == 2 * 3  # per task: label file, data.yaml, image
     assert [r.box for r in yolo.regions] == [(12, 12, 44, 36), disc.box]
 
 
@@ -132,3 +134,21 @@ def test_labelme_prelabels_alone_and_none(prelabels: list[ImageLabels], tmp_path
     assert [r["box"] for r in state["images"][0]["regions"]] == [list(r.box) for r in prelabels[0].regions]
     with pytest.raises(AoikitError, match="no pre-labels"):
         load_state(tmp_path / "images")
+
+
+def test_a_moved_labels_folder_shows_and_exports_its_own_copies(
+    prelabels: list[ImageLabels], serve: Serve, tmp_path: Path
+) -> None:
+    load_state(tmp_path / "labels")  # the review has started
+    moved = tmp_path / "elsewhere" / "labels"
+    moved.parent.mkdir()
+    (tmp_path / "labels").rename(moved)
+    shutil.rmtree(tmp_path / "images")  # the source images are gone
+    (tmp_path / "images").mkdir()
+    assert [image["image_path"] for image in on_disk(moved)["images"]] == ["coco/images/a.png", "coco/images/b.png"]
+    url = serve(moved, tmp_path / "images", export_dir=tmp_path / "out")
+    with _OPENER.open(f"{url}/api/images/1/pixels", timeout=10) as response:
+        assert response.read() == (moved / "coco" / "images" / "b.png").read_bytes()
+    call(f"{url}/api/images/1/accept", "POST")
+    assert call(f"{url}/api/export", "POST")[0] == 200
+    assert (tmp_path / "out" / "labelme" / "b.png").read_bytes() == (moved / "labelme" / "b.png").read_bytes()

@@ -108,7 +108,7 @@ def test_review_in_the_browser(
     settle()
     assert text("message").startswith("exported 1 accepted image")
 
-    (item,) = read_voc(sorted((out / "voc").glob("*.xml")))
+    (item,) = read_voc(sorted((out / "voc" / "Annotations").glob("*.xml")))
     disc = prelabels[0].regions[2]
     assert len(item.regions) == 3, "the rejected region is left out"
     assert off_by(item.regions[0].box) <= 1

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import aoikit
+from aoikit.labels.coco import ANNOTATIONS
 from aoikit.review.state import STATE_FILE
 
 pytest.importorskip("fastapi", reason="the review server needs the serve extra")
@@ -37,7 +38,7 @@ def test_a_broken_review_state_is_named(
 
 def test_cut_short_coco_prelabels_are_named(cli_error: CliError, labelled: tuple[Path, Path]) -> None:
     labels, images = labelled
-    coco = labels / "coco" / "annotations.json"
+    coco = labels / "coco" / ANNOTATIONS
     coco.write_text(coco.read_text()[:50])
     assert f"{coco}: not valid JSON" in cli_error("review", labels, "--images", images, "--port", 0)
     assert not (labels / STATE_FILE).exists()

@@ -1,8 +1,10 @@
-"""COCO instances JSON: one file for all images, segmentation as polygons or as run-length masks.
+"""COCO instances dataset: ``annotations/instances_default.json`` beside ``images/``, as datumaro and CVAT lay it out.
 
-COCO polygons cannot hold holes (several polygons mean a union), so the polygon variant writes the
-outer outline only; the RLE variant keeps every pixel. RLE counts alternate background and
-foreground run lengths over the mask read column by column, starting with background.
+Segmentation is polygons or compressed run-length masks (the string ``counts`` of pycocotools, which
+its ``loadRes`` and COCO results take). COCO polygons cannot hold holes (several polygons mean a
+union), so the polygon variant writes the outer outline only; the RLE variant keeps every pixel. RLE
+counts alternate background and foreground run lengths over the mask read column by column, starting
+with background.
 """
 
 import math
@@ -11,21 +13,31 @@ from typing import Any
 
 import numpy as np
 
+from aoikit.labels.dataset_images import copy_images
 from aoikit.labels.geometry import rasterize
 from aoikit.labels.image_labels import ImageLabels, check_classes, read_json, score_of, write_json
 from aoikit.labels.regions import Region
 
+ANNOTATIONS = "annotations/instances_default.json"
+"""The instances file, relative to the dataset folder (subset ``default``)."""
+IMAGES = "images"
+
 
 def write_coco(labels: list[ImageLabels], out_dir: Path, class_names: list[str], rle: bool = False) -> list[Path]:
-    """Write ``out_dir/annotations.json`` (polygons) or ``annotations_rle.json`` (uncompressed RLE masks).
+    """Write ``out_dir/annotations/instances_default.json`` and copy the images to ``out_dir/images/``.
 
-    Each annotation also carries the region's ``score`` (as in COCO results files) when it is known.
+    ``file_name`` is the copy's name inside ``images/``. Each annotation also carries the region's
+    ``score`` (as in COCO results files) when it is known.
+
+    Returns:
+        The instances file, then the image copies.
     """
     check_classes(labels, class_names)
+    copies = copy_images(labels, out_dir / IMAGES)
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for image_id, item in enumerate(labels, start=1):
-        images.append({"id": image_id, "file_name": item.image_path, "width": item.width, "height": item.height})
+    for image_id, (item, copy) in enumerate(zip(labels, copies, strict=True), start=1):
+        images.append({"id": image_id, "file_name": copy.name, "width": item.width, "height": item.height})
         for region in item.regions:
             x0, y0, x1, y1 = region.box
             ann: dict[str, Any] = {
@@ -46,17 +58,34 @@ def write_coco(labels: list[ImageLabels], out_dir: Path, class_names: list[str],
             annotations.append(ann)
     categories = [{"id": i, "name": name, "supercategory": "defect"} for i, name in enumerate(class_names, start=1)]
     data = {"images": images, "annotations": annotations, "categories": categories}
-    return [write_json(out_dir / ("annotations_rle.json" if rle else "annotations.json"), data)]
+    return [write_json(out_dir / ANNOTATIONS, data), *copies]
 
 
-def rle_encode(mask: np.ndarray) -> dict[str, Any]:
-    """Uncompressed COCO RLE ``{"size": [h, w], "counts": [...]}`` of a bool mask."""
+def rle_counts(mask: np.ndarray) -> list[int]:
+    """Uncompressed COCO RLE counts of a bool mask (column by column, background first)."""
     flat = mask.ravel(order="F").astype(np.int8)
     starts = np.flatnonzero(np.diff(flat)) + 1
     counts = np.diff(np.concatenate([[0], starts, [flat.size]]))
     if flat.size and flat[0]:
         counts = np.concatenate([[0], counts])
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": counts.tolist()}
+    return [int(c) for c in counts]
+
+
+def rle_encode(mask: np.ndarray) -> dict[str, Any]:
+    """Compressed COCO RLE ``{"size": [h, w], "counts": "..."}`` of a bool mask (pycocotools' ``encode``)."""
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": _compress(rle_counts(mask))}
+
+
+def _compress(counts: list[int]) -> str:
+    """pycocotools' ``rleToString``: each count less the one two before, in 5-bit groups with a more-bit."""
+    chars = []
+    for i, count in enumerate(counts):
+        value, more = count - counts[i - 2] if i > 2 else count, True
+        while more:
+            group, value = value & 0x1F, value >> 5
+            more = value != -1 if group & 0x10 else value != 0
+            chars.append(chr(48 + (group | 0x20 if more else group)))
+    return "".join(chars)
 
 
 def rle_decode(rle: dict[str, Any]) -> np.ndarray:
@@ -86,10 +115,18 @@ def _uncompress(text: str) -> list[int]:
 
 
 def read_coco(path: Path) -> list[ImageLabels]:
-    """Read a COCO instances file back, one entry per image in file order."""
+    """Read a COCO instances file back, one entry per image in file order.
+
+    ``image_path`` is ``file_name`` inside the dataset's images folder, found as datumaro does:
+    ``images/<subset>/`` if there is one, else ``images/``, beside the ``annotations/`` folder.
+    """
+    path = Path(path)
     data = read_json(path)
+    images_dir = _images_dir(path)
     names = {c["id"]: c["name"] for c in data["categories"]}
-    items = {im["id"]: ImageLabels(im["file_name"], im["width"], im["height"], []) for im in data["images"]}
+    items = {
+        im["id"]: ImageLabels(str(images_dir / im["file_name"]), im["width"], im["height"], []) for im in data["images"]
+    }
     for ann in data["annotations"]:
         item = items[ann["image_id"]]
         name, score, seg = names[ann["category_id"]], ann.get("score", math.nan), ann["segmentation"]
@@ -102,6 +139,13 @@ def read_coco(path: Path) -> list[ImageLabels]:
             region = Region.from_mask(union, name, score)
         item.regions.append(region)
     return list(items.values())
+
+
+def _images_dir(path: Path) -> Path:
+    root = path.parent.parent if path.parent.name == "annotations" else path.parent
+    subset = path.stem.split("_", 1)[1] if "_" in path.stem else ""
+    images = root / IMAGES
+    return images / subset if subset and (images / subset).is_dir() else images
 
 
 def _points(flat: list[float]) -> list[tuple[float, float]]:

@@ -1,7 +1,8 @@
-"""LabelMe JSON, one file per image: a polygon and a rectangle shape per region, tied by ``group_id``.
+"""LabelMe folder: each image with its JSON beside it; a polygon and a rectangle per region, tied by ``group_id``.
 
-LabelMe polygons cannot hold holes, so the outer outline is written. ``imagePath`` is relative to
-the JSON file, as LabelMe expects; the region's score goes into the shape's ``description``.
+``imagePath`` is the image's file name, relative to the JSON file as LabelMe resolves it, so
+``labelme FOLDER`` opens the folder wherever it is moved. LabelMe polygons cannot hold holes, so the
+outer outline is written; the region's score goes into the shape's ``description``.
 """
 
 import math
@@ -9,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aoikit.data.naming import unique_stems
+from aoikit.labels.dataset_images import copy_images
 from aoikit.labels.image_labels import ImageLabels, check_classes, read_json, score_of, write_json
 from aoikit.labels.regions import Region
 
@@ -17,10 +18,15 @@ LABELME_VERSION = "5.5.0"
 
 
 def write_labelme(labels: list[ImageLabels], out_dir: Path, class_names: list[str]) -> list[Path]:
-    """Write ``out_dir/<stem>.json`` for every image, also those without regions."""
+    """Copy the images to ``out_dir`` and write ``<stem>.json`` beside each, also for images without regions.
+
+    Returns:
+        The JSON files, then the image copies.
+    """
     check_classes(labels, class_names)
+    copies = copy_images(labels, out_dir)
     written = []
-    for item, stem in zip(labels, unique_stems([item.image_path for item in labels]), strict=True):
+    for item, copy in zip(labels, copies, strict=True):
         shapes = []
         for group_id, region in enumerate(item.regions, start=1):
             x0, y0, x1, y1 = region.box
@@ -37,18 +43,17 @@ def write_labelme(labels: list[ImageLabels], out_dir: Path, class_names: list[st
                         "mask": None,
                     }
                 )
-        image_path = Path(os.path.relpath(Path(item.image_path).absolute(), out_dir.absolute()))
         data: dict[str, Any] = {
             "version": LABELME_VERSION,
             "flags": {},
             "shapes": shapes,
-            "imagePath": image_path.as_posix(),
+            "imagePath": copy.name,
             "imageData": None,
             "imageHeight": item.height,
             "imageWidth": item.width,
         }
-        written.append(write_json(out_dir / f"{stem}.json", data))
-    return written
+        written.append(write_json(out_dir / f"{copy.stem}.json", data))
+    return [*written, *copies]
 
 
 def read_labelme(paths: list[Path]) -> list[ImageLabels]:

@@ -62,7 +62,9 @@ def prelabel(
 ) -> dict[str, list[Path]]:
     """Write the regions the detector finds in each image as labels in ``out_dir/<format>/``.
 
-    ``out_dir`` is made anew (see :func:`fresh_folder`), so it never mixes the files of two runs.
+    Each format folder is a dataset in its tool's own layout holding copies of the images, with
+    relative paths only, so it can be zipped or moved on its own. ``out_dir`` is made anew (see
+    :func:`fresh_folder`), so it never mixes the files of two runs.
 
     Args:
         detector: gives the anomaly maps; its calibrated ``threshold_`` is the default threshold.
@@ -74,7 +76,7 @@ def prelabel(
         replace: replace a pre-label ``out_dir`` that is not empty (see :func:`check_out_dir`).
 
     Returns:
-        The files written, by format name, plus ``"overlays"``.
+        The files written (labels and image copies), by format name, plus ``"overlays"``.
 
     Raises:
         AoikitError: a format name is unknown, no threshold is given and the detector has none, ``out_dir``

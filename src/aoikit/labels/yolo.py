@@ -1,39 +1,49 @@
-"""YOLO (Ultralytics) label files: ``detect/`` boxes and ``segment/`` polygons, each with a ``data.yaml``.
+"""Ultralytics YOLO datasets: ``detect/`` (boxes) and ``segment/`` (polygons), each standing alone.
 
-A line is ``class cx cy w h`` (detect) or ``class x1 y1 x2 y2 ...`` (segment), all normalised by the
-image size. Polygons carry no holes in this format, so holes are left out. Label files are named by
-:func:`~aoikit.data.naming.unique_stems`; put (or link) the images in ``images/`` beside
-``labels/`` under the same stems to train on them.
+Each holds ``data.yaml``, ``images/train/`` and ``labels/train/<stem>.txt``, the layout Ultralytics
+pairs by replacing ``/images/`` with ``/labels/``. A line is ``class cx cy w h`` (detect) or
+``class x1 y1 x2 y2 ...`` (segment), normalised by the image size. Polygons carry no holes in this
+format, so holes are left out. ``data.yaml`` has no ``path``: Ultralytics then takes the YAML's own
+folder as the root (a relative ``path`` would be taken from the working directory). No split is
+made: ``val`` names the same images as ``train``; split them before training.
 """
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
-from aoikit.data.naming import unique_stems
+from aoikit.data.image_io import list_images
+from aoikit.labels.dataset_images import copy_images, image_size
 from aoikit.labels.image_labels import ImageLabels, check_classes
 from aoikit.labels.regions import Region
 
 Task = Literal["detect", "segment"]
 TASKS: tuple[Task, ...] = ("detect", "segment")
+SUBSET = "train"
 
 
 def write_yolo(labels: list[ImageLabels], out_dir: Path, class_names: list[str]) -> list[Path]:
-    """Write ``out_dir/{detect,segment}/labels/<stem>.txt`` (empty for images without regions) and data.yaml."""
+    """Write ``out_dir/{detect,segment}/`` with labels (empty for images without regions), images and data.yaml.
+
+    Returns:
+        Per task: the label files, ``data.yaml``, then the image copies.
+    """
     check_classes(labels, class_names)
     written = []
     for task in TASKS:
         root = out_dir / task
-        (root / "labels").mkdir(parents=True, exist_ok=True)
-        for item, stem in zip(labels, unique_stems([item.image_path for item in labels]), strict=True):
-            path = root / "labels" / f"{stem}.txt"
+        copies = copy_images(labels, root / "images" / SUBSET)
+        (root / "labels" / SUBSET).mkdir(parents=True, exist_ok=True)
+        for item, copy in zip(labels, copies, strict=True):
+            path = root / "labels" / SUBSET / f"{copy.stem}.txt"
             path.write_text("".join(_line(r, item, class_names, task) + "\n" for r in item.regions), encoding="utf-8")
             written.append(path)
-        data = {"path": str(root.resolve()), "train": "images", "val": "images", "names": dict(enumerate(class_names))}
+        images = f"images/{SUBSET}"
+        data = {"train": images, "val": images, "names": dict(enumerate(class_names))}
         written.append(root / "data.yaml")
         written[-1].write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        written += copies
     return written
 
 
@@ -47,27 +57,31 @@ def _line(region: Region, item: ImageLabels, class_names: list[str], task: Task)
     return " ".join([str(class_names.index(region.class_name)), *(f"{v:.6f}" for v in values)])
 
 
-def read_yolo(root: Path, sizes: Mapping[str, tuple[int, int]], class_names: list[str]) -> list[ImageLabels]:
-    """Read ``root/labels/*.txt`` of one task folder back into pixel units.
+def read_yolo(root: Path) -> list[ImageLabels]:
+    """Read one task folder (``detect`` or ``segment``) back into pixel units, images sorted by name.
 
-    Args:
-        root: the ``detect`` or ``segment`` folder written by :func:`write_yolo`.
-        sizes: image path → ``(width, height)``, in the order the labels were written (stems are
-            rebuilt from these paths); the format stores neither.
-        class_names: names by class index (``data.yaml``'s ``names``).
+    Class names come from ``data.yaml``, image sizes from the images in ``images/train/``; an image
+    without a label file has no regions.
     """
-    items = [ImageLabels(path, w, h, []) for path, (w, h) in sizes.items()]
-    for item, stem in zip(items, unique_stems(list(sizes)), strict=True):
-        for line in (root / "labels" / f"{stem}.txt").read_text(encoding="utf-8").splitlines():
-            cls, *values = line.split()
-            name = class_names[int(cls)]
-            if len(values) == 4:
-                cx, cy, bw, bh = (float(v) for v in values)
-                x0, x1 = (round((cx + s * bw / 2) * item.width) for s in (-1, 1))
-                y0, y1 = (round((cy + s * bh / 2) * item.height) for s in (-1, 1))
-                item.regions.append(Region.from_box((x0, y0, x1, y1), item.size, name))
-            else:
-                xs, ys = values[0::2], values[1::2]
-                polygon = [(float(x) * item.width, float(y) * item.height) for x, y in zip(xs, ys, strict=True)]
-                item.regions.append(Region.from_polygon(polygon, [], item.size, name))
+    names = yaml.safe_load((root / "data.yaml").read_text(encoding="utf-8"))["names"]
+    class_names = list(names.values()) if isinstance(names, dict) else list(names)
+    items = []
+    for image in list_images(root / "images" / SUBSET):
+        width, height = image_size(image)
+        item = ImageLabels(str(image), width, height, [])
+        label_file = root / "labels" / SUBSET / f"{image.stem}.txt"
+        lines = label_file.read_text(encoding="utf-8").splitlines() if label_file.is_file() else []
+        item.regions.extend(_region(line.split(), item, class_names) for line in lines if line.strip())
+        items.append(item)
     return items
+
+
+def _region(fields: list[str], item: ImageLabels, class_names: list[str]) -> Region:
+    name, values = class_names[int(fields[0])], [float(v) for v in fields[1:]]
+    if len(values) == 4:
+        cx, cy, bw, bh = values
+        x0, x1 = (round((cx + s * bw / 2) * item.width) for s in (-1, 1))
+        y0, y1 = (round((cy + s * bh / 2) * item.height) for s in (-1, 1))
+        return Region.from_box((x0, y0, x1, y1), item.size, name)
+    polygon = [(x * item.width, y * item.height) for x, y in zip(values[0::2], values[1::2], strict=True)]
+    return Region.from_polygon(polygon, [], item.size, name)

@@ -76,13 +76,21 @@ def make_app(
 
     Args:
         labels_dir: output folder of ``prelabel``; the review state is kept in its ``review.json``.
-        images_dir: folder holding the images, found by the longest tail of their labelled paths.
+        images_dir: folder holding the images, found by the longest tail of their labelled paths; used for
+            images the review state names outside ``labels_dir`` (pre-label datasets hold copies, served first).
         export_dir: where the export button writes; default ``labels_dir/reviewed``.
         host: the address it will be bound to, which sets the Host names accepted (``webguard.trusted_hosts``).
         token: if given, every request must carry it (see :class:`aoikit.webguard.TokenGuard`).
     """
     session = ReviewSession(labels_dir)
-    find_image = image_finder(images_dir)
+    find_source = image_finder(images_dir)
+
+    def find_image(image_path: str) -> Path:
+        copy = labels_dir / image_path
+        if not PurePath(image_path).is_absolute() and copy.is_file():  # the copy in a pre-label dataset
+            return confine(labels_dir, copy)
+        return find_source(image_path)
+
     out_dir = labels_dir / "reviewed" if export_dir is None else export_dir
     app = FastAPI(title="aoikit review", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

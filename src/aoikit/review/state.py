@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 from aoikit.errors import AoikitError
-from aoikit.labels.coco import read_coco
+from aoikit.labels.coco import ANNOTATIONS, read_coco
 from aoikit.labels.image_labels import ImageLabels, read_json, score_of
 from aoikit.labels.labelme import read_labelme
 from aoikit.labels.prelabel import WRITERS
@@ -23,7 +23,7 @@ TEMP_PREFIX, TEMP_SUFFIX = ".review-", ".tmp"
 STATE_VERSION = 1
 Status = Literal["pending", "accepted", "rejected"]
 # Pre-label files the state is made from, most faithful first: RLE masks keep holes, COCO keeps image order.
-SOURCES = {"coco_rle": "coco_rle/annotations_rle.json", "coco": "coco/annotations.json", "labelme": "labelme"}
+SOURCES = {"coco_rle": f"coco_rle/{ANNOTATIONS}", "coco": f"coco/{ANNOTATIONS}", "labelme": "labelme"}
 
 
 class RegionRecord(TypedDict):
@@ -69,10 +69,17 @@ def prelabel_formats(labels_dir: Path) -> list[str]:
 def init_state(labels_dir: Path) -> ReviewState:
     """A fresh state from the COCO (RLE or polygon) or LabelMe pre-labels in ``labels_dir``, all pending.
 
+    Image paths inside ``labels_dir`` (the copies in the pre-label datasets) are kept relative to it,
+    so the folder can be moved between sessions.
+
     Raises:
         AoikitError: none of these pre-label files is there.
     """
-    source, labels, class_names = _read_prelabels(labels_dir.absolute())
+    root = labels_dir.absolute()
+    source, labels, class_names = _read_prelabels(root)
+    for item in labels:
+        if Path(item.image_path).is_relative_to(root):
+            item.image_path = Path(item.image_path).relative_to(root).as_posix()
     return {
         "version": STATE_VERSION,
         "source": source,
