@@ -22,6 +22,7 @@ from aoikit.evaluation.report import write_report
 from aoikit.models import create_model
 from aoikit.models.families import detector_class
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
+from aoikit.outputs import output_folder
 from aoikit.runtime import configure_runtime
 from aoikit.training import checkpoint_exists
 from aoikit.viz import save_panel
@@ -86,11 +87,7 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     train_samples, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        save_config(config, out_dir / "config.yaml")
-    except OSError as exc:
-        raise AoikitError(f"{out_dir}: cannot write the run ({exc.strerror or exc})") from None
+    save_config(config, output_folder(out_dir) / "config.yaml")
     detector = detector_class(config.detector.model)(config.detector, config.train)
     return detector.fit(train_images, val_images, out_dir, resume=resume)
 
@@ -117,6 +114,7 @@ def predict_paths(
     run_dir: Path, images: Sequence[Path], out_dir: Path, device: str = "cpu"
 ) -> list[tuple[Path, float, int]]:
     """Write a panel PNG per image; return (panel, score, label) for each."""
+    output_folder(out_dir)
     detector = load_run(run_dir, device)
     configure_runtime(None)
     results = []
@@ -156,12 +154,8 @@ def evaluate_detector(
     """Evaluate on the test set of ``config.data``; thresholds calibrated on the run's validation split."""
     if not config.data:
         raise AoikitError("no dataset given: pass --data PATH")
-    if panels < 0:
-        raise AoikitError(f"--panels must be 0 or more, got {panels}")
+    _check_report_options(windows, panels)
     windows = list(windows or [detector.config.window])
-    for window in windows:
-        if window < 3 or window % 2 == 0:
-            raise AoikitError(f"--windows: each window must be an odd number ≥ 3, got {window}")
     configure_runtime(config.train.threads)
     dataset = open_dataset(Path(config.data), config.category)
     _, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
@@ -171,6 +165,14 @@ def evaluate_detector(
     window = detector.config.window if detector.config.window in windows else windows[0]
     write_report(out_dir, results, test, maps, recons, window, panels, f"{dataset.name}: {title}")
     return results
+
+
+def _check_report_options(windows: Sequence[int] | None, panels: int) -> None:
+    if panels < 0:
+        raise AoikitError(f"--panels must be 0 or more, got {panels}")
+    for window in windows or []:
+        if window < 3 or window % 2 == 0:
+            raise AoikitError(f"--windows: each window must be an odd number ≥ 3, got {window}")
 
 
 def evaluate_run(
@@ -187,11 +189,12 @@ def evaluate_run(
     report folder (default RUN/eval or runs/baseline-KIND)."""
     if run is None and baseline is None:
         raise AoikitError("give --run RUN, or --baseline flat|untrained")
+    _check_report_options(windows, panels)
     config = load_config(run / "config.yaml") if run is not None else RunConfig()
     config.data, config.category = data or config.data, category or config.category
     if baseline:
         detector, title = baseline_detector(baseline, config).to(device), f"{baseline} baseline"
     else:
         detector, title = load_run(run, device), str(run)  # type: ignore[arg-type]
-    folder = out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}"))
+    folder = output_folder(out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}")))
     return evaluate_detector(detector, config, folder, windows, panels, title), folder

@@ -175,3 +175,35 @@ def test_a_tiny_or_stretched_image_warns_when_resized(shape: tuple[int, int]) ->
     detector = SSIMAEDetector.from_model(SSIMAEDetector(config).build_model(), config)
     with pytest.warns(UserWarning, match=f"{shape[0]}×{shape[1]} image is resized"):
         detector.anomaly_map(np.full(shape, 0.5, np.float32))
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "review-export"])
+def test_an_output_that_is_a_file_is_refused_on_every_command(
+    command: str, run_dir: Path, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    image = str(next((tiny_dataset / "test").rglob("*.png")))
+    args = {
+        "predict": ["predict", "--run", str(run_dir), "--out", str(target), image],
+        "evaluate": ["evaluate", "--run", str(run_dir), "--out", str(target), "--panels", "0"],
+        "review-export": ["review-export", str(tmp_path / "labels"), "--out", str(target)],
+    }[command]
+    if command == "review-export":
+        labels = runner.invoke(
+            app,
+            [
+                "prelabel",
+                "--run",
+                str(run_dir),
+                "--images",
+                str(Path(image).parent),
+                "--out",
+                str(tmp_path / "labels"),
+                "--formats",
+                "coco",
+            ],
+        )
+        assert labels.exit_code == 0, labels.output
+    _one_line_error(runner.invoke(app, args), "taken", "not a folder")
+    assert target.read_text() == "keep me"

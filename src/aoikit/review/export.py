@@ -5,6 +5,7 @@ from pathlib import Path
 
 from aoikit.errors import AoikitError
 from aoikit.labels.prelabel import WRITERS
+from aoikit.outputs import output_folder
 from aoikit.review.state import corrected_labels, load_state
 
 
@@ -32,4 +33,5 @@ def export_review(labels_dir: Path, out_dir: Path, formats: list[str] | None = N
     if unknown:
         raise AoikitError(f"unknown label format {', '.join(unknown)}; known formats: {', '.join(WRITERS)}")
     labels = [replace(item, image_path=str(labels_dir / item.image_path)) for item in corrected_labels(state)]
+    output_folder(out_dir)
     return {name: WRITERS[name](labels, out_dir / name, state["class_names"]) for name in formats}
