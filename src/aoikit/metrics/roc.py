@@ -20,7 +20,7 @@ class BinnedROC:
 
     def __init__(self, binning: ScoreBins) -> None:
         self.binning = binning
-        self.counts = np.zeros((binning.bins, 2), np.int64)  # per bin: [negatives, positives]
+        self.counts: np.ndarray = np.zeros((binning.bins, 2), np.int64)  # per bin: [negatives, positives]
 
     def update(self, scores: np.ndarray, labels: np.ndarray) -> Self:
         """Add scores of any shape with their labels (bool or 0/non-zero) of the same shape."""

@@ -32,8 +32,8 @@ def part_pose(image: np.ndarray) -> np.ndarray:
         angle = float(np.degrees(np.arctan2(ay, ax))) + (0.0 if start_wider else 180.0)
         middle = (float(along.min()) + float(along.max())) / 2
         cx, cy = cx + middle * ax, cy + middle * ay
-    matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-    matrix[:, 2] += (w / 2 - cx, h / 2 - cy)
+    matrix = np.asarray(cv2.getRotationMatrix2D((cx, cy), angle, 1.0), dtype=np.float64)
+    matrix[:, 2] += np.array([w / 2 - cx, h / 2 - cy])
     return matrix
 
 
