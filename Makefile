@@ -10,8 +10,10 @@ export MALLOC_TRIM_THRESHOLD_ := 100000000000
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
 
+# --no-compile: byte-compiling every installed module (most of them torch's) took about 40 s of the
+# demo's install on two cores; Python compiles the modules it imports on first use instead.
 install: $(VENV)/bin/activate
-	$(PIP) install -q -e .
+	$(PIP) install -q --no-compile -e .
 
 install-dev: $(VENV)/bin/activate
 	$(PIP) install -q -e '.[dev,label,labeltools,serve,browser,fast]'

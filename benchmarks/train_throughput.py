@@ -1,11 +1,10 @@
-"""Training throughput of the SSIM autoencoder: the default training path against plain fp32 eager.
+"""Training throughput of the SSIM autoencoder: fp32 eager against bf16 autocast, and which is the default.
 
 Usage: ``python benchmarks/train_throughput.py [--threads N] [--steps 30] [--batch-size 16]``.
 Both paths train the same model on synthetic random 128² patches in one process; their steps are
-interleaved in rounds so that load from other processes hits both alike. Where the default precision
-is fp32 (no native bf16), forced bf16 autocast is timed too. Prints the CPU flags, the resolved
-precision and a Markdown table; its minor page faults per step show whether malloc keeps freed memory
-(tens) or not (thousands).
+interleaved in rounds so that load from other processes hits both alike. Prints the CPU flags, the
+precision ``amp="auto"`` resolves to here and a Markdown table that marks the default path; its minor
+page faults per step show whether malloc keeps freed memory (tens) or not (thousands).
 
 ``--competitor N`` instead times the default path in subprocesses while N busy-looping processes run
 beside them: the default thread count, 1 and 2 threads, each with the OpenMP wait policy aoikit sets
@@ -74,40 +73,35 @@ def conditions(threads: int) -> str:
 
 
 def compare_paths(threads: int | None, steps: int, batch_size: int) -> None:
-    """Interleave the default path, fp32 eager and (where the default is fp32) forced bf16 in this process."""
+    """Interleave fp32 eager and bf16 autocast in this process; mark the one ``amp="auto"`` resolves to."""
     mallopt = tune_malloc()
     count = configure_runtime(threads)
     default_amp = resolve_amp(TrainConfig().amp, CPU)
-    precision = "bf16" if default_amp else "fp32"
-    print(f"{cpu_line()}\nresolved precision (amp={TrainConfig().amp!r}): {precision}")
+    print(f"{cpu_line()}\nresolved precision (amp={TrainConfig().amp!r}): {'bf16' if default_amp else 'fp32'}")
     print(f"{conditions(count)}; mallopt set: {mallopt or 'nothing (env set or not glibc)'}\n")
-    paths = {
-        f"default (amp=auto → {precision}, batch {batch_size})": make_step(default_amp, batch_size),
-        f"fp32 eager (batch {batch_size})": make_step(False, batch_size),
-    }
-    if not default_amp:
-        paths[f"bf16 autocast forced (amp=true, batch {batch_size})"] = make_step(True, batch_size)
-    seconds: dict[str, list[float]] = {name: [] for name in paths}
+    names = {False: "fp32 eager", True: "bf16 autocast + channels-last (amp=true)"}
+    paths = {amp: make_step(amp, batch_size) for amp in names}
+    seconds: dict[bool, list[float]] = {amp: [] for amp in paths}
     faults = dict.fromkeys(paths, 0)
     for run in paths.values():
         for _ in range(3):
             run()
     for _ in range(-(-steps // ROUND)):
-        for name, run in paths.items():
+        for amp, run in paths.items():
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             for _ in range(ROUND):
                 start = time.perf_counter()
                 run()
-                seconds[name].append(time.perf_counter() - start)
-            faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+                seconds[amp].append(time.perf_counter() - start)
+            faults[amp] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
-    rates = {name: batch_size / statistics.median(t) for name, t in seconds.items()}
-    baseline = rates[f"fp32 eager (batch {batch_size})"]
-    print("| path | patches/s (median step) | vs fp32 eager | timed steps | page faults / step |")
+    rates = {amp: batch_size / statistics.median(t) for amp, t in seconds.items()}
+    print(f"| path (batch {batch_size}) | patches/s (median step) | vs fp32 eager | timed steps | page faults / step |")
     print("|---|---:|---:|---:|---:|")
-    for name, rate in rates.items():
-        steps_done = len(seconds[name])
-        print(f"| {name} | {rate:.1f} | {rate / baseline:.2f}x | {steps_done} | {faults[name] / steps_done:.0f} |")
+    for amp, rate in rates.items():
+        name = f"{names[amp]}: the default here" if amp == default_amp else names[amp]
+        steps_done = len(seconds[amp])
+        print(f"| {name} | {rate:.1f} | {rate / rates[False]:.2f}x | {steps_done} | {faults[amp] / steps_done:.0f} |")
 
 
 def worker(threads: int | None, batch_size: int, seconds: float) -> None:

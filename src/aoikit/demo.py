@@ -27,11 +27,15 @@ class DemoResult:
 
 
 def demo_config(data_root: Path, epochs: int, seed: int) -> RunConfig:
-    """A small SSIM-autoencoder run sized to finish in a few minutes on two cores."""
+    """A small SSIM-autoencoder run sized to finish in a few minutes on two AVX2 cores in float32.
+
+    512 patches per epoch: pixel AUROC 0.918 at seed 0 against 0.931 with 1024 in half the training time
+    (docs/RESULTS.md).
+    """
     return RunConfig(
         data=str(data_root),
         detector=SSIMAEDetectorConfig(image_size=256, patch_size=128, stride=64),
-        train=TrainConfig(epochs=epochs, patches_per_epoch=1024, seed=seed),
+        train=TrainConfig(epochs=epochs, patches_per_epoch=512, seed=seed),
     )
 
 
