@@ -25,7 +25,8 @@ class BinnedPRO:
 
     def __init__(self, binning: ScoreBins) -> None:
         self.pixels = BinnedROC(binning)
-        self.overlap: np.ndarray = np.zeros(binning.bins, np.float64)  # per bin: Σ over regions of their pixel fraction in it
+        # per bin: Σ over regions of their pixel fraction in it
+        self.overlap: np.ndarray = np.zeros(binning.bins, np.float64)
         self.regions = 0
 
     def update(self, score_map: np.ndarray, mask: np.ndarray) -> Self:
