@@ -21,9 +21,10 @@ class DRAEMDetectorConfig(DetectorConfig):
     """``image_size``: side of the square working frame (a multiple of the network's ``multiple``).
     ``model_config``: the network's widths, depth and stem (:class:`DRAEMConfig`). ``image_score``: "max" of
     the map smoothed with ``score_sigma`` (pixels of the image's own size), or "area" (see the base).
-    ``window`` does not change DRAEM's maps; every window gets the same map."""
+    ``window`` does not change DRAEM's maps; every window gets the same map. Intensity matching is on by default."""
 
     model: str = "draem"
+    match_intensity: bool = True
     image_size: int = 256
     score_sigma: float = 8.0
     image_score: str = "max"

@@ -33,7 +33,7 @@ class DRAEMTrainConfig:
     images (fixed seed) and keeps the epoch with the best pixel average precision. ``threads=None``: all cores.
     """
 
-    epochs: int = 20
+    epochs: int = 16
     steps_per_epoch: int = 100
     batch_size: int = 8
     crop_size: int = 128

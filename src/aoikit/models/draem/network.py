@@ -22,8 +22,8 @@ class DRAEMConfig:
     recon_width: int = 16
     disc_width: int = 16
     channels: int = 1
-    depth: int = 4
-    stem: int = 2
+    depth: int = 3
+    stem: int = 4
 
     def __post_init__(self) -> None:
         if min(self.recon_width, self.disc_width, self.channels) < 1:
