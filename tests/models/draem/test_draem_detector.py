@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from aoikit.config import config_from_values
+from aoikit.config import config_from_values, read_yaml
 from aoikit.errors import AoikitError
 from aoikit.models.draem.detector import DRAEMDetector, DRAEMDetectorConfig
 from aoikit.models.draem.loop import DRAEMTrainConfig
@@ -85,8 +85,9 @@ def test_configuration_is_checked_when_resolved(values: dict, message: str) -> N
         config_from_values(values)
 
 
-def test_the_default_yaml_resolves_to_this_family() -> None:
-    config = config_from_values({"detector": {"model": "draem"}})
-    assert detector_class("draem") is DRAEMDetector and isinstance(config.train, DRAEMTrainConfig)
+def test_the_default_yaml_resolves_to_this_family(tmp_path: Path) -> None:
+    config = config_from_values(read_yaml(Path(__file__).parents[3] / "configs" / "draem.yaml"))
+    assert detector_class("draem") is DRAEMDetector
+    assert config.detector == DRAEMDetectorConfig() and config.train == DRAEMTrainConfig()
     with pytest.raises(AoikitError, match="crop_size"):
-        DRAEMDetector(TINY, _train_config(crop_size=128)).fit([_good(0)] * 2, [_good(1)], Path("unused"))
+        DRAEMDetector(TINY, _train_config(crop_size=128)).fit([_good(0)] * 2, [_good(1)], tmp_path)
