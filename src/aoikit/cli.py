@@ -64,7 +64,7 @@ def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name: ssim_ae or a GANomaly preset.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name: ssim_ae, draem or a GANomaly preset.")] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,

@@ -21,8 +21,8 @@ TINY_CONFIGS = {
 def test_every_model_name_belongs_to_one_family_and_unknown_names_say_what_is_known() -> None:
     names = model_names()
     assert len(names) == len(set(names)) == sum(len(n) for n in FAMILIES.values())
-    assert {detector_class(n).family for n in names} == {"ssim_ae", "ganomaly"}
-    with pytest.raises(AoikitError, match="unknown model 'nope'; known models: ganomaly-l1-l1"):
+    assert {detector_class(n).family for n in names} >= {"ssim_ae", "ganomaly"}
+    with pytest.raises(AoikitError, match=r"unknown model 'nope'; known models: .*ganomaly-l1-l1"):
         detector_class("nope")
 
 

@@ -5,6 +5,7 @@ Adding a family is one folder under ``models/`` plus one entry in ``FAMILIES``.
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
+from aoikit.models.draem.detector import DRAEMDetector
 from aoikit.models.ganomaly.detector import GANomalyDetector
 from aoikit.models.ganomaly.presets import PRESETS
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
@@ -12,6 +13,7 @@ from aoikit.models.ssim_ae.detector import SSIMAEDetector
 FAMILIES: dict[type[Detector], tuple[str, ...]] = {
     SSIMAEDetector: ("ssim_ae",),
     GANomalyDetector: tuple(PRESETS),
+    DRAEMDetector: ("draem",),
 }
 """Each family's detector class and the model names it serves."""
 
