@@ -46,12 +46,26 @@ def frame_regions(detector: Detector, sample: Sample, min_area: int = 16) -> Fra
     image = read_gray(sample.path)
     analysis = detector.analyse(image)
     amap = analysis.maps[detector.config.window]
-    regions = extract_regions(amap, RegionConfig(threshold=detector.threshold_, min_area=min_area))
     truth = read_mask(sample.mask_path, image.shape) if sample.mask_path is not None else None
     frame_kind = sample.defect_type if sample.label else GOOD
+    config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
+    return name_regions(str(sample.path), frame_kind, image, amap, analysis.reconstruction, truth, config)
+
+
+def name_regions(
+    frame: str,
+    frame_kind: str,
+    image: np.ndarray,
+    anomaly_map: np.ndarray,
+    reconstruction: np.ndarray,
+    truth: np.ndarray | None,
+    config: RegionConfig,
+) -> FrameRegions:
+    """The regions of one frame's map, described and named by the ground-truth mask ``truth`` (None: none)."""
+    regions = extract_regions(anomaly_map, config)
     kinds = [frame_kind if truth is not None and _touches(region, truth) else GOOD for region in regions]
-    descriptors = describe_regions(image, amap, analysis.reconstruction, regions)
-    return FrameRegions(str(sample.path), frame_kind, descriptors, kinds, [r.box for r in regions])
+    descriptors = describe_regions(image, anomaly_map, reconstruction, regions)
+    return FrameRegions(frame, frame_kind, descriptors, kinds, [r.box for r in regions])
 
 
 def _touches(region: Region, truth: np.ndarray) -> bool:
@@ -64,10 +78,12 @@ def describe_frames(detector: Detector, samples: Sequence[Sample], min_area: int
     return [frame_regions(detector, s, min_area) for s in tqdm(samples, desc="describing regions", leave=False)]
 
 
-def fit_known_kinds(frames: Sequence[FrameRegions], k: int = 3, far_rate: float = 0.01) -> KnownKinds:
+def fit_known_kinds(
+    frames: Sequence[FrameRegions], k: int = 3, far_rate: float = 0.01, per_kind: bool = False
+) -> KnownKinds:
     """Known kinds from described labelled frames (all their regions, each under its own kind)."""
     rows = [f.descriptors for f in frames if len(f.descriptors)]
     descriptors = np.concatenate(rows) if rows else np.zeros((0, len(FEATURES)))
     kinds = [kind for f in frames for kind in f.kinds]
     groups = [f.frame for f in frames for _ in f.kinds]
-    return KnownKinds(k, far_rate).fit(descriptors, kinds, groups)
+    return KnownKinds(k, far_rate, per_kind).fit(descriptors, kinds, groups)
