@@ -368,6 +368,23 @@ def watch(
 
 @app.command()
 @_friendly
+def export(
+    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    out: Annotated[Path | None, typer.Option(help="Export folder (default: RUN/export-FORMAT).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
+) -> None:
+    """Write the network and what serving needs (preprocessing settings, thresholds) to one folder."""
+    from aoikit.pipeline import export_run
+
+    folder = out or run / f"export-{fmt}"
+    detector = export_run(run, folder, fmt, overwrite)
+    typer.echo(f"export: {folder}  (serve it with --run {folder}; backend here: {detector.backend})")
+    typer.echo(f"pixel threshold {detector.threshold_:.4f}, image threshold {detector.image_threshold_:.4f}")
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
     epochs: Annotated[int, typer.Option()] = 15,

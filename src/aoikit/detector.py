@@ -110,6 +110,20 @@ class Detector(ABC):
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
         """Maps per window, reconstruction and raw score (or None) of one working-frame image."""
 
+    @abstractmethod
+    def onnx_graph(self) -> bytes:
+        """The network that inference runs, as an ONNX graph with a dynamic batch axis."""
+
+    @abstractmethod
+    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> Self:
+        """Run the network through "onnxruntime" (CPU; ``graph`` from :meth:`onnx_graph`, default: exported now,
+        ``threads`` intra-op threads) or "torch"; the torch model stays for saving either way."""
+
+    @property
+    @abstractmethod
+    def backend(self) -> str:
+        """What runs the network now: "onnxruntime" or "torch"."""
+
     def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:  # noqa: B027  (an optional hook)
         """Fit family state that needs the trained model and the training images (none by default)."""
 

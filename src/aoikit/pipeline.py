@@ -19,6 +19,7 @@ from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
+from aoikit.export import AUTO, export_detector, is_export, load_exported
 from aoikit.models import create_model
 from aoikit.models.families import detector_class
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
@@ -105,9 +106,21 @@ def load_detector(model_dir: Path) -> Detector:
     return detector_class(model).load(model_dir)
 
 
-def load_run(run_dir: Path, device: str = "cpu") -> Detector:
-    """The calibrated detector saved by :func:`train_run`, on ``device``."""
-    return load_detector(run_dir / "model").to(device)
+def load_run(run_dir: Path, device: str = "cpu", backend: str = AUTO) -> Detector:
+    """The calibrated detector of a run folder (saved by :func:`train_run`) or of an export folder (written by
+    :func:`export_run`), on ``device``. An export runs its network through ``backend`` (:func:`load_exported`);
+    a run keeps its family's own inference path unless ``backend`` names one."""
+    if is_export(run_dir):
+        return load_exported(run_dir, device, backend)
+    detector = load_detector(run_dir / "model").to(device)
+    return detector if backend == AUTO else detector.use_backend(backend)
+
+
+def export_run(run_dir: Path, out_dir: Path, fmt: str = "onnx", overwrite: bool = False) -> Detector:
+    """Export the run's calibrated detector to ``out_dir`` (:func:`aoikit.export.export_detector`) and load it back
+    as a server would; the loaded detector's ``backend`` says what will run it."""
+    export_detector(load_run(run_dir), out_dir, fmt, source=str(run_dir), overwrite=overwrite)
+    return load_exported(out_dir)
 
 
 def predict_paths(

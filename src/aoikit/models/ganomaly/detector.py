@@ -12,13 +12,14 @@ from torch import Tensor
 from aoikit.detector import Detector, DetectorConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import MinMaxNormalizer
-from aoikit.models.ganomaly.export import Generate, fast_generator
+from aoikit.models.ganomaly.export import Generate, OnnxGenerator, fast_generator, onnx_available, to_onnx
 from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import PRESETS, GANomalyPreset, get_preset
 from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map
 from aoikit.models.ganomaly.step import GANomalyStep
+from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, check_backend
 from aoikit.training import load_checkpoint
 
 NETWORK_FIELDS = ("latent_dim", "ngf", "ndf", "output")
@@ -118,6 +119,32 @@ class GANomalyDetector(Detector):
             raise AoikitError(f"expected a GANomaly model, got {type(model).__name__}")
         self.model_ = model.eval()
         self._generate = None
+
+    def to(self, device: str | torch.device) -> "GANomalyDetector":
+        super().to(device)
+        if self.device.type != "cpu":  # onnxruntime sessions and the folded copy run on the CPU only
+            self._generate = None
+        return self
+
+    def onnx_graph(self) -> bytes:
+        """The generator: input ``x`` (N, 1, S, S), outputs ``fake``, ``latent_i``, ``latent_o``."""
+        self._check_fitted()
+        return to_onnx(self.model_)
+
+    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> "GANomalyDetector":
+        """As the base class; "torch" is the eager generator (not the BatchNorm-folded copy ``fast`` may pick)."""
+        check_backend(backend, self.device)
+        self._check_fitted()
+        onnx = backend == ONNXRUNTIME
+        self._generate = OnnxGenerator(graph or self.model_, threads) if onnx else self.model_.generator
+        return self
+
+    @property
+    def backend(self) -> str:
+        if self._generate is not None:
+            return ONNXRUNTIME if isinstance(self._generate, OnnxGenerator) else TORCH
+        fast = self.config.fast and self.device.type == "cpu" and onnx_available()
+        return ONNXRUNTIME if fast else TORCH
 
     def _generator(self) -> Generate:
         if self._generate is None:

@@ -6,17 +6,16 @@ installed (``pip install aoikit[fast]``). Both return what the generator returns
 """
 
 import copy
-import importlib.util
-import tempfile
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
+from aoikit.models.onnx_backend import export_graph, onnx_available, session
+
+__all__ = ["Generate", "OnnxGenerator", "fast_generator", "fold_batchnorm", "onnx_available", "to_onnx"]
 
 Generate = Callable[[Tensor], GeneratorOutput]
 """Anything that maps (N, C, S, S) images in [0, 1] to a :class:`GeneratorOutput`."""
@@ -37,53 +36,29 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
     return folded
 
 
-def onnx_available() -> bool:
-    """Whether onnxruntime is installed."""
-    return importlib.util.find_spec("onnxruntime") is not None
-
-
 def to_onnx(model: GANomaly) -> bytes:
     """The eval-mode generator of ``model`` as an ONNX graph.
 
     Input ``x``, outputs ``fake``, ``latent_i`` and ``latent_o``, all with a dynamic batch axis.
     """
     c = model.config
-    names = list(GeneratorOutput._fields)
     generator = copy.deepcopy(model.generator).eval()
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript-based exporter is deprecated but needs no onnxscript
-        path = Path(tmp) / "generator.onnx"
-        torch.onnx.export(
-            generator,
-            (torch.zeros(1, c.channels, c.image_size, c.image_size),),
-            path,
-            dynamo=False,
-            input_names=["x"],
-            output_names=names,
-            dynamic_axes={name: {0: "batch"} for name in ["x", *names]},
-            opset_version=17,
-        )
-        return path.read_bytes()
+    example = torch.zeros(1, c.channels, c.image_size, c.image_size)
+    return export_graph(generator, example, "x", GeneratorOutput._fields)
 
 
 class OnnxGenerator:
     """An onnxruntime session of a GANomaly generator, called like the generator itself.
 
     Args:
-        model: the GANomaly model; its weights are copied into the session.
+        model: the GANomaly model, whose weights are copied into the session, or its :func:`to_onnx` graph.
         threads: intra-op threads; None takes ``torch.get_num_threads()``.
     """
 
-    def __init__(self, model: GANomaly, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
+    def __init__(self, model: GANomaly | bytes, threads: int | None = None) -> None:
         # Spinning workers fight torch's threads (the score runs in torch between frames): at 2 threads it
         # doubled p50 and gave 5-9x p99 here; without it, 2 threads beat 1 (docs/RESULTS.md).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(to_onnx(model), options, providers=["CPUExecutionProvider"])
+        self.session = session(model if isinstance(model, bytes) else to_onnx(model), threads)
 
     def __call__(self, x: Tensor) -> GeneratorOutput:
         """Reconstruct float32 images ``x`` (N, C, S, S)."""

@@ -15,6 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import PositionStats
 from aoikit.models import create_model
+from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, OnnxModule, check_backend, export_graph
 from aoikit.preprocess import foreground_mask
 from aoikit.training import TrainConfig, load_checkpoint, train
 
@@ -66,9 +67,32 @@ class SSIMAEDetector(Detector):
     train_config_cls = TrainConfig
     config: SSIMAEDetectorConfig
 
+    def __init__(self, config: SSIMAEDetectorConfig, train_config: Any = None) -> None:
+        super().__init__(config, train_config)
+        self._onnx: OnnxModule | None = None
+
     @property
     def working_size(self) -> int:
         return self.config.image_size
+
+    def onnx_graph(self) -> bytes:
+        """The patch network: input ``x`` (N, 1, p, p), output ``reconstruction`` of the same shape."""
+        self._check_fitted()
+        p = self.config.patch_size
+        return export_graph(self.model_.eval(), torch.zeros(1, 1, p, p), "x", ["reconstruction"])
+
+    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> "SSIMAEDetector":
+        check_backend(backend, self.device)
+        self._onnx = OnnxModule(graph or self.onnx_graph(), threads) if backend == ONNXRUNTIME else None
+        return self
+
+    @property
+    def backend(self) -> str:
+        return ONNXRUNTIME if self._network() is self._onnx else TORCH
+
+    def _network(self) -> torch.nn.Module:
+        """The onnxruntime session when one is set and inference runs on the CPU, else the torch model."""
+        return self._onnx if self._onnx is not None and self.device.type == "cpu" else self.model_
 
     def build_model(self) -> torch.nn.Module:
         """A fresh network of the configured kind and patch size."""
@@ -107,7 +131,8 @@ class SSIMAEDetector(Detector):
         """Reconstruction of a working-frame image, patch by patch."""
         cfg = self.config
         patches = tile(torch.from_numpy(x)[None], cfg.patch_size, cfg.stride)
-        out = torch.cat([self.model_(b.to(self.device)).float().cpu() for b in patches.split(batch_size)])
+        network = self._network()
+        out = torch.cat([network(b.to(self.device)).float().cpu() for b in patches.split(batch_size)])
         return stitch(out, x.shape, cfg.patch_size, cfg.stride)[0].numpy()
 
     def reconstruct(self, image: np.ndarray) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""ONNX graphs of a family's network, and onnxruntime sessions that run them in place of the torch module.
+
+Every family exports the network its inference runs (:meth:`aoikit.detector.Detector.onnx_graph`) with
+:func:`export_graph` and runs it back through :class:`OnnxModule`; a dynamic batch axis lets one graph take
+any number of patches or images.
+"""
+
+import importlib.util
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from aoikit.errors import AoikitError
+
+OPSET = 17
+ONNXRUNTIME, TORCH = "onnxruntime", "torch"
+"""Names of the inference backends a detector reports (:attr:`aoikit.detector.Detector.backend`)."""
+BACKENDS = (ONNXRUNTIME, TORCH)
+
+
+def onnx_available() -> bool:
+    """Whether onnxruntime is installed."""
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def check_backend(backend: str, device: torch.device) -> None:
+    """Raise a one-line error unless ``backend`` is known and, for onnxruntime, installed and on the CPU."""
+    if backend not in BACKENDS:
+        raise AoikitError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == ONNXRUNTIME and not onnx_available():
+        raise AoikitError("the onnxruntime backend needs onnxruntime (pip install aoikit[fast])")
+    if backend == ONNXRUNTIME and device.type != "cpu":
+        raise AoikitError(f"the onnxruntime backend runs on the CPU; the detector is on {device}")
+
+
+def export_graph(module: nn.Module, example: Tensor, input_name: str, output_names: Sequence[str]) -> bytes:
+    """``module`` in eval mode as an ONNX graph of one input and the named outputs, batch axis dynamic.
+
+    ``module`` is exported as it is (call it on an eval-mode copy when it trains elsewhere).
+    """
+    names = list(output_names)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter is deprecated but needs no onnxscript
+        path = Path(tmp) / "network.onnx"
+        torch.onnx.export(
+            module,
+            (example,),
+            path,
+            dynamo=False,
+            input_names=[input_name],
+            output_names=names,
+            dynamic_axes={name: {0: "batch"} for name in [input_name, *names]},
+            opset_version=OPSET,
+        )
+        return path.read_bytes()
+
+
+def session(graph: bytes, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session of ``graph``; ``threads`` intra-op threads (None: ``torch.get_num_threads()``).
+
+    Workers do not spin between calls: spinning threads fight torch's, which computes maps and scores between
+    frames (docs/RESULTS.md, "GANomaly per-frame latency").
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxModule(nn.Module):
+    """A one-input ONNX graph called like the module it was exported from; CPU only, no parameters.
+
+    Returns the only output as a tensor, or a tuple of tensors when the graph has several.
+    """
+
+    def __init__(self, graph: bytes, threads: int | None = None) -> None:
+        super().__init__()
+        self.session = session(graph, threads)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, ...]:
+        """Run the graph on float32 ``x`` (moved to CPU)."""
+        feed = {self.input_name: x.detach().to("cpu", torch.float32).contiguous().numpy()}
+        outputs = tuple(torch.from_numpy(o) for o in self.session.run(None, feed))
+        return outputs[0] if len(outputs) == 1 else outputs
