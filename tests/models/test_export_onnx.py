@@ -17,6 +17,7 @@ from aoikit.cli import app
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.export import MANIFEST, export_detector, load_exported
+from aoikit.models.draem.detector import DRAEMDetector, DRAEMDetectorConfig
 from aoikit.models.families import FAMILIES
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
@@ -40,6 +41,7 @@ CONFIGS: dict[type[Detector], object] = {
     GANomalyDetector: GANomalyDetectorConfig(
         model="ganomaly-ssim-l1", model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64, align=True
     ),
+    DRAEMDetector: DRAEMDetectorConfig(image_size=64, match_intensity=True, align=True),
 }
 
 

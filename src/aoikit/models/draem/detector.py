@@ -13,6 +13,7 @@ from aoikit.errors import AoikitError
 from aoikit.models import create_model
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
+from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, OnnxModule, check_backend, export_graph
 from aoikit.training import load_checkpoint
 
 
@@ -58,10 +59,26 @@ class DRAEMDetector(Detector):
     config: DRAEMDetectorConfig
     train_config: DRAEMTrainConfig
     model_: DRAEM
+    _onnx: OnnxModule | None = None
 
     @property
     def working_size(self) -> int:
         return self.config.image_size
+
+    def onnx_graph(self) -> bytes:
+        """Both subnetworks: input ``x`` (N, 1, S, S), outputs ``reconstruction`` and anomaly ``logits``."""
+        self._check_fitted()
+        size = self.config.image_size
+        return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", ["reconstruction", "logits"])
+
+    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> "DRAEMDetector":
+        check_backend(backend, self.device)
+        self._onnx = OnnxModule(graph or self.onnx_graph(), threads) if backend == ONNXRUNTIME else None
+        return self
+
+    @property
+    def backend(self) -> str:
+        return ONNXRUNTIME if self._onnx is not None and self.device.type == "cpu" else TORCH
 
     def build_model(self) -> DRAEM:
         """A fresh network of the configured size."""
@@ -88,6 +105,7 @@ class DRAEMDetector(Detector):
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
         batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None].to(self.device)
         with torch.inference_mode():
-            out = self.model_(batch)
-            amap = torch.sigmoid(out.logits)[0, 0].float().cpu().numpy()
-        return dict.fromkeys(windows, amap), out.reconstruction[0, 0].float().cpu().numpy(), None
+            onnx = self._onnx if self.backend == ONNXRUNTIME else None
+            recon, logits = onnx(batch) if onnx is not None else self.model_(batch)
+            amap = torch.sigmoid(logits)[0, 0].float().cpu().numpy()
+        return dict.fromkeys(windows, amap), recon[0, 0].float().cpu().numpy(), None
