@@ -10,9 +10,11 @@ import hmac
 import ipaddress
 import secrets
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import uvicorn
 from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -212,3 +214,16 @@ def bind(host: str, port: int) -> socket.socket:
         in_use = exc.errno == errno.EADDRINUSE
         problem = "the port is in use (another server?); pick another --port" if in_use else exc.strerror
         raise AoikitError(f"cannot listen on {host}:{port}: {problem}") from None
+
+
+@dataclass
+class BoundServer:
+    """An app's uvicorn server bound to its socket; ``url`` carries the token, if any."""
+
+    server: uvicorn.Server
+    sock: socket.socket
+    url: str
+
+    def serve(self) -> None:
+        """Serve until interrupted."""
+        self.server.run(sockets=[self.sock])

@@ -7,10 +7,8 @@ a page open in another tab cannot change the review. The guards of :mod:`aoikit.
 first: only the bound host names, bodies of at most 64 KiB, and a token when bound off loopback.
 """
 
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
@@ -28,7 +26,7 @@ from aoikit.folder_lock import lock_folder
 from aoikit.review.export import export_review
 from aoikit.review.session import NotFoundError, ReviewSession
 from aoikit.review.state import Status, remove_stale_temps
-from aoikit.webguard import OutsideRootError, bind, confine, guard, is_loopback, new_token, server_url
+from aoikit.webguard import BoundServer, OutsideRootError, bind, confine, guard, is_loopback, new_token, server_url
 
 STATIC = Path(__file__).with_name("static")
 CHANGE_HEADER = "X-Aoikit-Review"
@@ -195,23 +193,10 @@ def image_finder(images_dir: Path) -> Callable[[str], Path]:
     return find
 
 
-@dataclass
-class ReviewServer:
-    """A review app bound to its socket: open the page at ``url`` (it carries the token, if any)."""
-
-    server: uvicorn.Server
-    sock: socket.socket
-    url: str
-
-    def serve(self) -> None:
-        """Serve until interrupted."""
-        self.server.run(sockets=[self.sock])
-
-
 @contextmanager
 def review_server(
     labels_dir: Path, images_dir: Path, host: str = "127.0.0.1", port: int = 8765, export_dir: Path | None = None
-) -> Iterator[ReviewServer]:
+) -> Iterator[BoundServer]:
     """The review server of ``labels_dir``, bound and ready to serve; see :func:`make_app`.
 
     It holds the folder's lock while open, so a second server on the folder is refused, and removes
@@ -226,4 +211,4 @@ def review_server(
         app = make_app(labels_dir, images_dir, export_dir, host=host, token=token)
         with bind(host, port) as sock:
             server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-            yield ReviewServer(server, sock, server_url(host, sock.getsockname()[1], token))
+            yield BoundServer(server, sock, server_url(host, sock.getsockname()[1], token))

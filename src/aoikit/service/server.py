@@ -1,9 +1,7 @@
 """Put an inspector together from a run folder, and serve it: the parts ``aoikit serve`` and ``aoikit watch`` share."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -18,7 +16,7 @@ from aoikit.service.inspector import Inspector, ModelInfo, model_version
 from aoikit.service.settings import ServiceConfig
 from aoikit.service.store import ResultStore
 from aoikit.service.store.database import sqlite_url
-from aoikit.webguard import bind, is_loopback, new_token, server_url
+from aoikit.webguard import BoundServer, bind, is_loopback, new_token, server_url
 
 BACKEND = "torch"
 MIN_KEY = 16
@@ -78,23 +76,10 @@ def api_key_for(host: str, api_key: str | None) -> tuple[str | None, bool]:
     return (None, False) if is_loopback(host) else (new_token(), True)
 
 
-@dataclass
-class InspectionServer:
-    """The service bound to its socket; ``url`` carries the API key when it was made here."""
-
-    server: uvicorn.Server
-    sock: socket.socket
-    url: str
-
-    def serve(self) -> None:
-        """Serve until interrupted."""
-        self.server.run(sockets=[self.sock])
-
-
 @contextmanager
 def inspection_server(
     inspector: Inspector, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None
-) -> Iterator[InspectionServer]:
+) -> Iterator[BoundServer]:
     """The inspection service on ``host:port``, ready to serve. Off loopback every request needs the API key
     (``X-Aoikit-Token`` header or ``?token=``): ``api_key``, or a new one printed in the URL.
 
@@ -106,4 +91,4 @@ def inspection_server(
     with bind(host, port) as sock:
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=10))
         url = server_url(host, sock.getsockname()[1], token if made_here else None)
-        yield InspectionServer(server, sock, url)
+        yield BoundServer(server, sock, url)
