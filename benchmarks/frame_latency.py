@@ -7,13 +7,11 @@ difference to the eager fp32 score of the same network over 8 random frames. Pri
 
 import argparse
 import os
-import re
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 
-from aoikit.evaluation.latency import frame_latency, timing_setup
+from aoikit.evaluation.latency import cpu_name, frame_latency, timing_setup
 from aoikit.models.ganomaly.export import OnnxGenerator, fold_batchnorm, onnx_available
 from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
 from aoikit.models.ganomaly.presets import get_preset
@@ -24,13 +22,6 @@ SCORE = PRESET.score_config()
 TARGET_MS = 7.6
 Generate = Callable[[torch.Tensor], GeneratorOutput]
 Score = Callable[[torch.Tensor], torch.Tensor]
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo, or "unknown CPU"."""
-    info = Path("/proc/cpuinfo")
-    found = re.search(r"^model name\s*:\s*(.+)$", info.read_text(), re.M) if info.exists() else None
-    return found.group(1) if found else "unknown CPU"
 
 
 def scorer(generate: Generate, bf16: bool = False) -> Score:

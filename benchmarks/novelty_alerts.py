@@ -20,7 +20,6 @@ family state from the training split, thresholds from the validation split), for
 import argparse
 import datetime
 import json
-import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,11 +32,12 @@ from aoikit.data.dataset import AnomalyDataset
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
+from aoikit.evaluation.latency import cpu_name, timing_setup
 from aoikit.models.families import detector_class
 from aoikit.pipeline import load_run
-from aoikit.runtime import configure_runtime
+from aoikit.service.descriptors import FEATURES
 from aoikit.service.known_kinds import GOOD, FrameRegions, describe_frames, fit_known_kinds
-from aoikit.service.novelty import NoveltyJudge
+from aoikit.service.novelty import NoveltyJudge, alert_regions
 from aoikit.training import load_checkpoint
 
 
@@ -51,6 +51,10 @@ class Outcome:
     false_from_known: int
     held_back: int
     others: int
+    far_defect: tuple[int, int]
+    """Regions on the held-back type's defects beyond the threshold, of all of them."""
+    far_other: tuple[int, int]
+    """Other streamed regions beyond the threshold, of all of them."""
 
 
 def detector_from_best(run: Path, config: RunConfig, dataset: AnomalyDataset) -> Detector:
@@ -85,7 +89,7 @@ def described(args: argparse.Namespace, config: RunConfig, dataset: AnomalyDatas
 
 
 def _frame(data: dict) -> FrameRegions:
-    rows = np.asarray(data["descriptors"], dtype=np.float64).reshape(len(data["kinds"]), -1)
+    rows = np.asarray(data["descriptors"], dtype=np.float64).reshape(len(data["kinds"]), len(FEATURES))
     return FrameRegions(data["frame"], data["frame_kind"], rows, data["kinds"], [tuple(b) for b in data["boxes"]])
 
 
@@ -102,7 +106,11 @@ def one_stream(
         stream += [of_kind[i] for i in order[half:]]
     stream += [f for f in frames["test"] if f.frame_kind == held_back]
     stream = [stream[i] for i in rng.permutation(len(stream))]
-    judge = NoveltyJudge(fit_known_kinds(fit, args.k, args.far_rate, args.per_kind), args.support, args.window)
+    known = fit_known_kinds(fit, args.k, args.far_rate, args.per_kind)
+    judge = NoveltyJudge(known, args.support, args.window)
+    rows = [f.descriptors for f in stream if f.kinds]
+    far = known.distances(np.concatenate(rows))[0] > 1.0
+    defect = np.asarray([kind == held_back for f in stream for kind in f.kinds])
     by_frame = {f.frame: f for f in stream}
     until, seen, false_good, false_known = None, 0, 0, 0
     for f in stream:
@@ -110,7 +118,8 @@ def one_stream(
         alerts = judge.judge_described(f.descriptors, f.boxes, frame=f.frame)
         if not alerts:
             continue
-        kinds = [by_frame[a.frame].kinds[by_frame[a.frame].boxes.index(a.box)] for a in alerts]
+        regions = [r for alert in alerts for r in alert_regions(alert)]
+        kinds = [by_frame[str(r.frame)].kinds[by_frame[str(r.frame)].boxes.index(r.box)] for r in regions]
         if held_back in kinds:
             until = seen if until is None else until
         elif kinds.count(GOOD) * 2 >= len(kinds):
@@ -118,7 +127,8 @@ def one_stream(
         else:
             false_known += 1
     held = sum(f.frame_kind == held_back for f in stream)
-    return Outcome(until, false_good, false_known, held, len(stream) - held)
+    counts = (int(far[defect].sum()), int(defect.sum())), (int(far[~defect].sum()), int((~defect).sum()))
+    return Outcome(until, false_good, false_known, held, len(stream) - held, *counts)
 
 
 def table(frames: dict[str, list[FrameRegions]], args: argparse.Namespace) -> list[str]:
@@ -126,8 +136,8 @@ def table(frames: dict[str, list[FrameRegions]], args: argparse.Namespace) -> li
     rows = [
         "| held back | its frames | with a region on the defect | alerted (of repeats) | its frames until the alert: "
         "median [min–max] | false alerts per stream from good / known types (total over repeats) | other frames "
-        "per stream |",
-        "|---|---:|---:|---:|---|---|---:|",
+        "per stream | far regions: on its defects / others |",
+        "|---|---:|---:|---:|---|---|---:|---|",
     ]
     for held_back in sorted({f.frame_kind for f in frames["test"]} - {GOOD}):
         outcomes = [
@@ -139,9 +149,15 @@ def table(frames: dict[str, list[FrameRegions]], args: argparse.Namespace) -> li
         good, known = sum(o.false_from_good for o in outcomes), sum(o.false_from_known for o in outcomes)
         rows.append(
             f"| {held_back} | {outcomes[0].held_back} | {visible} | {len(until)} / {args.repeats} | {spread} | "
-            f"{good / args.repeats:.2f} / {known / args.repeats:.2f} ({good} / {known}) | {outcomes[0].others} |"
+            f"{good / args.repeats:.2f} / {known / args.repeats:.2f} ({good} / {known}) | {outcomes[0].others} | "
+            f"{_share([o.far_defect for o in outcomes])} / {_share([o.far_other for o in outcomes])} |"
         )
     return rows
+
+
+def _share(counts: list[tuple[int, int]]) -> str:
+    far, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    return f"{far / total:.1%}" if total else "–"
 
 
 def main() -> None:
@@ -160,16 +176,15 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    threads = configure_runtime(args.threads)
+    _, conditions = timing_setup(args.threads)
     config = load_config(args.run / "config.yaml")
     dataset = open_dataset(Path(args.data or config.data), config.category)
     frames = described(args, config, dataset)
     calibration = "per kind" if args.per_kind else "pooled"
     print(
-        f"{datetime.date.today()}; {platform.processor() or platform.machine()}, torch CPU capability "
-        f"{torch.backends.cpu.get_cpu_capability()}, {threads} thread(s); run {args.run} ({args.checkpoint}); "
-        f"k {args.k}, far rate {args.far_rate} ({calibration}), support {args.support} frames within "
-        f"{args.window}; {args.repeats} repeats\n"
+        f"{datetime.date.today()}; {cpu_name()} (torch CPU capability {torch.backends.cpu.get_cpu_capability()}), "
+        f"{conditions}\nrun {args.run} ({args.checkpoint}); k {args.k}, far rate {args.far_rate} ({calibration}), "
+        f"support {args.support} frames within {args.window}; {args.repeats} repeats\n"
     )
     print("\n".join(table(frames, args)))
 

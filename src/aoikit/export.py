@@ -20,6 +20,8 @@ from aoikit.models.families import detector_class
 from aoikit.models.onnx_backend import ONNXRUNTIME, OPSET, TORCH, onnx_available
 
 MANIFEST, GRAPH = "export.json", "model.onnx"
+OWN_FILES = (MANIFEST, GRAPH, "config.json", "model.safetensors", "arrays.safetensors")
+"""What an export folder holds; --overwrite replaces nothing else (a results database served from it, say)."""
 FORMATS = ("onnx",)
 AUTO = "auto"
 """Backend choice: onnxruntime when installed and the device is the CPU, else torch."""
@@ -35,7 +37,8 @@ def export_detector(
 ) -> Path:
     """Write ``detector`` (calibrated) to ``out_dir`` as described above; returns the manifest's path.
 
-    A folder that holds anything but an earlier export is refused, and an earlier export needs ``overwrite``.
+    A folder that holds anything but an earlier export is refused (so a results database kept there by
+    ``aoikit serve`` is never replaced), and an earlier export needs ``overwrite``.
     """
     if fmt not in FORMATS:
         raise AoikitError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -43,8 +46,10 @@ def export_detector(
     if out_dir.exists() and not out_dir.is_dir():
         raise AoikitError(f"{out_dir}: exists and is not a folder; choose another --out")
     if out_dir.is_dir() and any(out_dir.iterdir()):
-        if not is_export(out_dir):
-            raise AoikitError(f"{out_dir}: holds other files; export into a new or empty folder")
+        others = sorted(p.name for p in out_dir.iterdir() if p.name not in OWN_FILES)
+        if others or not is_export(out_dir):
+            shown = ", ".join(others[:3]) or "no export manifest"
+            raise AoikitError(f"{out_dir}: holds other files ({shown}); export into a new or empty folder")
         if not overwrite:
             raise AoikitError(f"{out_dir}: holds an export already; pass --overwrite to replace it")
     graph = detector.onnx_graph()

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the inspection service needs the serve extra")
 from fastapi.testclient import TestClient
 
+from aoikit.models.onnx_backend import onnx_available
 from aoikit.service.app import make_app
 
 Client = Callable[..., tuple[TestClient, Any]]
@@ -41,7 +42,9 @@ def test_inspect_look_up_and_list_with_each_family(
         "P-7",
     )
     assert result["score"] > result["threshold"] == pytest.approx(inspector.detector.image_threshold_)
-    assert result["model"] == {"name": inspector.model.name, "version": inspector.model.version, "backend": "torch"}
+    backend = inspector.detector.backend  # GANomaly runs its generator through onnxruntime when installed
+    assert backend == ("torch" if family == "ssim_ae" else "onnxruntime" if onnx_available() else "torch")
+    assert result["model"] == {"name": inspector.model.name, "version": inspector.model.version, "backend": backend}
     assert result["latency_ms"] > 0 and (result["width"], result["height"]) == (64, 64)
     [region] = result["regions"]
     x0, y0, x1, y1 = region["box"]

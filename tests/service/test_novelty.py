@@ -1,6 +1,7 @@
 """New kinds of anomaly on synthetic frames: two known kinds (dark blobs, thin dark scratches), good frames, and
 a third kind never seen before (bright squares)."""
 
+import json
 from pathlib import Path
 
 import cv2
@@ -10,8 +11,9 @@ import pytest
 from aoikit.detector import Analysis
 from aoikit.errors import AoikitError
 from aoikit.labels.regions import Region, RegionConfig, extract_regions
+from aoikit.service.alerts import NewKind, RegionJudge
 from aoikit.service.descriptors import FEATURES, describe_regions
-from aoikit.service.novelty import KnownKinds, NewKind, NoveltyJudge
+from aoikit.service.novelty import KnownKinds, NoveltyJudge, alert_regions
 
 SIZE = 128
 
@@ -104,10 +106,18 @@ def test_a_new_kind_is_flagged_within_a_few_frames_and_the_alert_names_them() ->
     first, alerts = raised[0]
     squares_before = kinds[: first + 1].count("square")
     assert squares_before <= 4
-    assert all(a.kind == "new_kind" and a.distance > 1.0 for a in alerts)
-    assert {a.frame for a in alerts} == set(alerts[0].frames)
-    assert all(str(f).startswith("square") for f in alerts[0].frames)
-    assert "new kind of anomaly" in alerts[0].message and str(alerts[0].frames[0]) in alerts[0].message
+    assert len(alerts) == 1 and isinstance(alerts[0], NewKind)
+    regions, frames = alert_regions(alerts[0]), alerts[0].details["frames"]
+    assert all(r.distance > 1.0 for r in regions) and {r.frame for r in regions} == set(frames)
+    assert len(frames) >= 3 and all(str(f).startswith("square") for f in frames)
+    assert "new kind of anomaly" in alerts[0].message and str(frames[0]) in alerts[0].message
+    assert json.loads(json.dumps(alerts[0].details)) == alerts[0].details  # the store keeps details as JSON
+
+
+def test_the_judge_is_the_services_region_judge() -> None:
+    judge: RegionJudge = NoveltyJudge(known_kinds())
+    image, analysis = frame("blob", seed=4)
+    assert judge.judge(image, analysis, regions_of(analysis)) == []
 
 
 def test_one_odd_region_alone_raises_nothing() -> None:
@@ -121,7 +131,8 @@ def test_acknowledged_alerts_become_known(tmp_path: Path) -> None:
     judge = NoveltyJudge(known, support=2, window=10)
     raised = stream(judge, ["square"] * 12, seed=110_000)
     assert len(raised) >= 4
-    judge.acknowledge([a for _, alerts in raised for a in alerts], kind="bright square")
+    for _, alerts in raised:
+        judge.acknowledge(alerts[0], kind="bright square")
     assert "bright square" in known.kind_names
     assert len(stream(judge, ["square"] * 12, seed=120_000)) <= 1  # a kind known from 12 frames is known sparsely
 

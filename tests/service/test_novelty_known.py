@@ -9,7 +9,7 @@ from aoikit.data.open import open_dataset
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.service.descriptors import FEATURES
 from aoikit.service.known_kinds import GOOD, describe_frames, fit_known_kinds
-from aoikit.service.novelty import NoveltyJudge
+from aoikit.service.novelty import NoveltyJudge, alert_regions
 
 
 def test_known_kinds_from_labelled_folders_name_regions_by_the_ground_truth(tiny_dataset: Path) -> None:
@@ -28,7 +28,7 @@ def test_known_kinds_from_labelled_folders_name_regions_by_the_ground_truth(tiny
     assert len(known.kind_names) >= 2
     judge = NoveltyJudge(known, support=2, window=5)
     for f in frames:
-        alerts = judge.judge_described(f.descriptors, f.boxes, frame=f.frame)
-        assert all(a.distance > 1.0 and a.frame in a.frames for a in alerts)
+        for alert in judge.judge_described(f.descriptors, f.boxes, frame=f.frame):
+            assert all(r.distance > 1.0 and r.frame in alert.details["frames"] for r in alert_regions(alert))
     assert judge.frames_seen == len(frames)
     assert np.isfinite(np.concatenate([f.descriptors for f in frames])).all()

@@ -1,8 +1,10 @@
 """Per-frame latency: call a function one frame at a time after a warm-up, report percentiles in ms."""
 
 import os
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,6 +12,13 @@ import torch
 from aoikit.runtime import available_cores, configure_runtime, tune_malloc
 
 MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, or "unknown CPU"."""
+    info = Path("/proc/cpuinfo")
+    found = re.search(r"^model name\s*:\s*(.+)$", info.read_text(), re.M) if info.exists() else None
+    return found.group(1) if found else "unknown CPU"
 
 
 def timing_setup(threads: int | None = None) -> tuple[int, str]:

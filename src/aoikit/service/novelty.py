@@ -12,7 +12,8 @@ unknown kind takes part.
 regions that resemble each other (chained pairwise distances within the pooled threshold) in ``support``
 different frames among the last ``window``. One odd region raises nothing, and neither do unrelated odd regions of
 known kinds: a new kind is a new cluster. It satisfies the service's ``RegionJudge`` protocol:
-``judge(image, analysis, regions) -> list[NewKind]``.
+``judge(image, analysis, regions) -> list[NewKind]`` (:class:`aoikit.service.alerts.NewKind`), one per alert; its
+details list the frames and, per region, :meth:`FarRegion.to_dict`.
 """
 
 import json
@@ -27,6 +28,7 @@ from aoikit.detector import Analysis
 from aoikit.errors import AoikitError
 from aoikit.labels.geometry import Box
 from aoikit.labels.regions import Region
+from aoikit.service.alerts import NewKind
 from aoikit.service.descriptors import FEATURES, describe_regions
 
 FORMAT = "aoikit.known_kinds/1"
@@ -35,28 +37,49 @@ MIN_KNOWN = 5
 
 
 @dataclass(frozen=True)
-class NewKind:
+class FarRegion:
     """One region of a "new kind" alert.
 
     Attributes:
-        frame: the frame holding the region (the id passed to :meth:`NoveltyJudge.judge`, else its index).
-        box: ``(x0, y0, x1, y1)`` of the region in that frame, x1 and y1 exclusive.
-        distance: its distance to the nearest known kind in units of that kind's threshold; above 1.
-        nearest: that kind.
-        frames: every frame whose regions support the alert, oldest first.
-        message: one line for people.
-        descriptor: the region's descriptor, to add it as known once acknowledged.
-        kind: always "new_kind".
+        frame: the frame holding it (the id passed to :meth:`NoveltyJudge.judge`, else the judge's frame count).
+        box: ``(x0, y0, x1, y1)`` in that frame, x1 and y1 exclusive.
+        distance: its distance to the known kinds in units of the threshold; above 1.
+        nearest: the kind of its nearest known region(s).
+        descriptor: its descriptor, to add it as known once a person has looked.
     """
 
-    frame: Hashable
+    frame: str | int
     box: Box
     distance: float
     nearest: str
-    frames: tuple[Hashable, ...]
-    message: str
     descriptor: tuple[float, ...] = field(repr=False)
-    kind: str = "new_kind"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, as kept in an alert's details."""
+        return {
+            "frame": self.frame,
+            "box": list(self.box),
+            "distance": self.distance,
+            "nearest": self.nearest,
+            "descriptor": list(self.descriptor),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FarRegion":
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            data["frame"], _box(data["box"]), float(data["distance"]), str(data["nearest"]), tuple(data["descriptor"])
+        )
+
+
+def _box(box: Sequence[int]) -> Box:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return x0, y0, x1, y1
+
+
+def alert_regions(alert: NewKind) -> list[FarRegion]:
+    """The regions of a "new kind" alert raised by :class:`NoveltyJudge`."""
+    return [FarRegion.from_dict(r) for r in alert.details.get("regions", [])]
 
 
 class KnownKinds:
@@ -220,10 +243,7 @@ class KnownKinds:
 @dataclass
 class _Far:
     index: int
-    frame: Hashable
-    box: Box
-    distance: float
-    nearest: str
+    region: FarRegion
     descriptor: np.ndarray
 
 
@@ -263,13 +283,13 @@ class NoveltyJudge:
     ) -> list[NewKind]:
         """:meth:`judge` on regions already described (one row and one box per region)."""
         index, self.frames_seen = self.frames_seen, self.frames_seen + 1
-        frame = index if frame is None else frame
+        name = index if frame is None else frame if isinstance(frame, int) else str(frame)
         self._far = [f for f in self._far if f.index > index - self.window]
         if len(boxes) == 0:
             return []
         distances, nearest = self.known.distances(descriptors)
         new = [
-            _Far(index, frame, box, float(d), kind, row)
+            _Far(index, FarRegion(name, _box(box), float(d), kind, tuple(map(float, row))), row)
             for box, d, kind, row in zip(boxes, distances, nearest, descriptors, strict=True)
             if d > 1.0
         ]
@@ -297,19 +317,19 @@ class NoveltyJudge:
         return sorted(members, key=lambda f: f.index)
 
     def _alerts(self, cluster: list[_Far]) -> list[NewKind]:
-        frames = tuple(dict.fromkeys(f.frame for f in cluster))
+        regions = [f.region for f in cluster]
+        frames = list(dict.fromkeys(r.frame for r in regions))
         names = ", ".join(str(f) for f in frames)
         message = (
-            f"new kind of anomaly: {len(cluster)} similar region(s) in {len(frames)} of the last {self.window} frames "
+            f"new kind of anomaly: {len(regions)} similar region(s) in {len(frames)} of the last {self.window} frames "
             f"({names}) lie beyond the calibrated distance of every known kind ({', '.join(self.known.kind_names)})"
         )
-        return [
-            NewKind(f.frame, f.box, f.distance, f.nearest, frames, message, tuple(map(float, f.descriptor)))
-            for f in cluster
-        ]
+        details = {"frames": frames, "regions": [r.to_dict() for r in regions], "known_kinds": self.known.kind_names}
+        return [NewKind(message, None, details)]
 
-    def acknowledge(self, alerts: Sequence[NewKind], kind: str) -> None:
+    def acknowledge(self, alert: NewKind, kind: str) -> None:
         """A person named the alert's regions ``kind`` (a known one, or a new one): from now on they are known."""
-        for frame in dict.fromkeys(a.frame for a in alerts):
-            rows = np.asarray([a.descriptor for a in alerts if a.frame == frame])
+        regions = alert_regions(alert)
+        for frame in dict.fromkeys(r.frame for r in regions):
+            rows = np.asarray([r.descriptor for r in regions if r.frame == frame])
             self.known.add(rows, kind, f"acknowledged:{frame}")

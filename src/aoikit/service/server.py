@@ -7,6 +7,7 @@ from pathlib import Path
 import uvicorn
 
 from aoikit.errors import AoikitError
+from aoikit.export import is_export
 from aoikit.pipeline import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.service.alerts import RegionJudge
@@ -18,7 +19,6 @@ from aoikit.service.store import ResultStore
 from aoikit.service.store.database import sqlite_url
 from aoikit.webguard import BoundServer, bind, is_loopback, new_token, server_url
 
-BACKEND = "torch"
 MIN_KEY = 16
 """Shortest API key accepted."""
 
@@ -52,7 +52,7 @@ def open_inspector(
     """
     configure_runtime(threads)
     detector = load_run(run, device)
-    model = ModelInfo(detector.config.model, model_version(run / "model"), BACKEND)
+    model = ModelInfo(detector.config.model, model_version(run if is_export(run) else run / "model"), detector.backend)
     store = ResultStore.open(db or default_db(run))
     blobs = BlobStore(images or run / "inspections" / "images")
     inspector = Inspector(detector, store, blobs, model, config or ServiceConfig(), judge)
