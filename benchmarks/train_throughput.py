@@ -6,10 +6,10 @@ interleaved in rounds so that load from other processes hits both alike. Prints 
 precision ``amp="auto"`` resolves to here and a Markdown table that marks the default path; its minor
 page faults per step show whether malloc keeps freed memory (tens) or not (thousands).
 
-``--competitor N`` instead times the default path in subprocesses while N busy-looping processes run
-beside them: the default thread count, 1 and 2 threads, each with the OpenMP wait policy aoikit sets
-(PASSIVE) and with libgomp's default (torch loaded before aoikit, so the policy stays unset). libgomp
-reads the policy once, when torch loads, hence one subprocess per setting, repeated in ``--rounds``.
+``--competitor N`` instead times the default path while N busy-looping processes run beside it: the
+default thread count, 1 and 2 threads, each with the OpenMP wait policy aoikit sets (PASSIVE) and with
+libgomp's default (torch loaded before aoikit, so the policy stays unset). libgomp reads the policy
+once, when torch loads, hence one worker process per setting; the workers take turns of a few steps.
 ``--competitor 0`` runs the same table without added load.
 """
 
@@ -36,6 +36,10 @@ from aoikit.training import ReconstructionStep, TrainConfig
 
 ROUND = 5
 """Steps timed back to back before switching to the other path."""
+TURN = 2
+"""Steps a worker runs before the next one takes over (``--competitor``)."""
+SPIN_LIMIT_S = 3600
+"""The busy processes end by themselves after this long if the benchmark cannot kill them."""
 CPU = torch.device("cpu")
 TORCH_FIRST = "import torch, runpy, sys; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name='__main__')"
 """Runs this script with torch (and libgomp) loaded before aoikit can set OMP_WAIT_POLICY."""
@@ -104,20 +108,19 @@ def compare_paths(threads: int | None, steps: int, batch_size: int) -> None:
         print(f"| {name} | {rate:.1f} | {rate / rates[False]:.2f}x | {steps_done} | {faults[amp] / steps_done:.0f} |")
 
 
-def worker(threads: int | None, batch_size: int, seconds: float) -> None:
-    """Time the default path for at least ``seconds`` (and 3 steps); print one JSON line of step times."""
+def worker(threads: int | None, batch_size: int) -> None:
+    """Serve timing requests on stdin: each line N runs N steps of the default path and prints their times."""
     tune_malloc()
     count = configure_runtime(threads)
     run = make_step(resolve_amp(TrainConfig().amp, CPU), batch_size)
-    for _ in range(2):
-        run()
-    times: list[float] = []
-    begin = time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - begin < seconds:
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    print(json.dumps({"threads": count, "times": times}))
+    print(json.dumps({"threads": count}), flush=True)
+    for line in sys.stdin:
+        times = []
+        for _ in range(int(line)):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        print(json.dumps(times), flush=True)
 
 
 @contextmanager
@@ -133,36 +136,53 @@ def competitors(count: int, limit_s: float) -> Iterator[None]:
             spinner.wait()
 
 
-def run_worker(threads: int | None, policy: str, batch_size: int, seconds: float) -> dict[str, object]:
-    """One worker subprocess; ``policy`` "aoikit" leaves OMP_WAIT_POLICY to aoikit, "unset" loads torch first."""
+def start_worker(threads: int | None, policy: str, batch_size: int) -> tuple[subprocess.Popen[str], int]:
+    """A worker subprocess and its thread count; ``policy`` "aoikit" leaves OMP_WAIT_POLICY to aoikit,
+    "unset" loads torch before aoikit."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    args = [__file__, "--worker", "--batch-size", str(batch_size), "--seconds", str(seconds)]
-    args += ["--threads", str(threads)] if threads else []
+    args = [__file__, "--worker", "--batch-size", str(batch_size), *(["--threads", str(threads)] if threads else [])]
     command = [sys.executable, *(["-c", TORCH_FIRST] if policy == "unset" else []), *args]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
-    return result
+    process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    return process, json.loads(process.stdout.readline())["threads"]
 
 
-def compare_threads(count: int, rounds: int, batch_size: int, seconds: float) -> None:
-    """Default threads, 1 and 2 threads, PASSIVE against libgomp's default, beside ``count`` busy processes."""
+def ask(process: subprocess.Popen[str], steps: int) -> list[float]:
+    """Have a worker run ``steps`` steps; their times in seconds."""
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(f"{steps}\n")
+    process.stdin.flush()
+    times: list[float] = json.loads(process.stdout.readline())
+    return times
+
+
+def compare_threads(count: int, steps: int, batch_size: int) -> None:
+    """Default threads, 1 and 2 threads, PASSIVE against libgomp's default, beside ``count`` busy processes.
+
+    One live worker process per setting; they take turns of ``TURN`` steps, so load from elsewhere hits all alike.
+    """
     settings = [(None, "aoikit"), (1, "aoikit"), (2, "aoikit"), (1, "unset"), (2, "unset")]
     print(f"{cpu_line()}\n{conditions(configure_runtime(None))}\nbusy processes beside: {count}\n")
     times: dict[tuple[int | None, str], list[float]] = {s: [] for s in settings}
-    threads_used: dict[tuple[int | None, str], object] = {}
-    with competitors(count, limit_s=rounds * len(settings) * (seconds + 120)):
-        for _ in range(rounds):
-            for threads, policy in settings:
-                result = run_worker(threads, policy, batch_size, seconds)
-                times[threads, policy] += result["times"]  # type: ignore[arg-type]
-                threads_used[threads, policy] = result["threads"]
+    with competitors(count, limit_s=SPIN_LIMIT_S):
+        workers = {s: start_worker(*s, batch_size) for s in settings}
+        try:
+            for process, _ in workers.values():
+                ask(process, 2)  # warm-up
+            for _ in range(-(-steps // TURN)):
+                for setting, (process, _) in workers.items():
+                    times[setting] += ask(process, TURN)
+        finally:
+            for process, _ in workers.values():
+                process.kill()
+                process.wait()
     print(f"load average after: {os.getloadavg()}\n")
     rates = {s: batch_size / statistics.median(t) for s, t in times.items()}
     one = rates[1, "aoikit"]
-    print("| threads | OMP_WAIT_POLICY | patches/s (median step) | vs 1 thread | timed steps |")
+    print(f"| threads | OMP_WAIT_POLICY | patches/s (median step, batch {batch_size}) | vs 1 thread | timed steps |")
     print("|---|---|---:|---:|---:|")
     for (threads, policy), rate in rates.items():
-        name = f"default ({threads_used[threads, policy]})" if threads is None else str(threads)
+        name = f"default ({workers[threads, policy][1]})" if threads is None else str(threads)
         label = "PASSIVE (aoikit)" if policy == "aoikit" else "unset (libgomp default)"
         print(f"| {name} | {label} | {rate:.1f} | {rate / one:.2f}x | {len(times[threads, policy])} |")
 
@@ -173,14 +193,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed steps per path (after 3 warm-up steps)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--competitor", type=int, default=None, help="busy processes beside a thread comparison")
-    parser.add_argument("--rounds", type=int, default=2, help="subprocesses per setting with --competitor")
-    parser.add_argument("--seconds", type=float, default=20.0, help="timing per subprocess with --competitor")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.threads, args.batch_size, args.seconds)
+        worker(args.threads, args.batch_size)
     elif args.competitor is not None:
-        compare_threads(args.competitor, args.rounds, args.batch_size, args.seconds)
+        compare_threads(args.competitor, args.steps, args.batch_size)
     else:
         compare_paths(args.threads, args.steps, args.batch_size)
 
