@@ -1,7 +1,9 @@
 """Shared fixtures: a tiny synthetic dataset and single-threaded torch for fast, quiet tests."""
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -62,3 +64,35 @@ def _screw(angle: float, size: int = 160, shift: tuple[int, int] = (0, 0), seed:
 def screw() -> Callable[..., np.ndarray]:
     """Draws a screw-like part: ``screw(angle, size=160, shift=(0, 0), seed=0)``."""
     return _screw
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+
+
+@pytest.fixture
+def browser(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Headless Chromium driven by Selenium, with a fresh profile; skips when either is missing. A test module
+    may set ``BROWSER_WINDOW`` ("width,height", default "1200,900")."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs the browser extra (selenium)")
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        pytest.skip("needs Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    window = getattr(request.module, "BROWSER_WINDOW", "1200,900")
+    for flag in [*CHROMIUM_FLAGS, f"--window-size={window}", f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    session.set_page_load_timeout(30)
+    yield session
+    session.quit()

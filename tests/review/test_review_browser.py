@@ -1,8 +1,7 @@
 """The review page in headless Chromium: adjust a box, draw one, reject one, accept, resume, export."""
 
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,35 +10,6 @@ import pytest
 from aoikit.labels import ImageLabels, read_voc
 
 pytestmark = pytest.mark.browser
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-    "--window-size=1200,900",
-]
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium driven by Selenium, with a fresh profile; skips when either is missing."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs the browser extra (selenium)")
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        pytest.skip("needs Chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
-        options.add_argument(flag)
-    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
-    session.set_page_load_timeout(30)
-    yield session
-    session.quit()
 
 
 def test_review_in_the_browser(
