@@ -7,10 +7,12 @@ precision ``amp="auto"`` resolves to here and a Markdown table that marks the de
 page faults per step show whether malloc keeps freed memory (tens) or not (thousands).
 
 ``--competitor N`` instead times the default path while N busy-looping processes run beside it: the
-default thread count, 1 and 2 threads, each with the OpenMP wait policy aoikit sets (PASSIVE) and with
-libgomp's default (torch loaded before aoikit, so the policy stays unset). libgomp reads the policy
-once, when torch loads, hence one worker process per setting; the workers take turns of a few steps.
-``--competitor 0`` runs the same table without added load.
+default thread setting (every core, lowered by :class:`aoikit.threads.ThreadGovernor` as training does),
+1 and 2 threads, each with the OpenMP wait policy aoikit sets (PASSIVE) and with libgomp's default (torch
+loaded before aoikit, so the policy stays unset). libgomp reads the policy once, when torch loads, hence one
+worker process per setting; the workers take turns of a few steps. Rates there are total patches over total
+time, so the governor's trial steps at the slower count are paid for. ``--competitor 0`` runs the same table
+without added load.
 """
 
 import aoikit  # noqa: F401  # first: sets OMP_WAIT_POLICY before torch loads
@@ -31,7 +33,7 @@ from contextlib import contextmanager
 import torch
 
 from aoikit.models import create_model
-from aoikit.runtime import configure_runtime, resolve_amp, tune_malloc
+from aoikit.runtime import configure_runtime, resolve_amp, setup_runtime, tune_malloc
 from aoikit.training import ReconstructionStep, TrainConfig
 
 ROUND = 5
@@ -111,16 +113,18 @@ def compare_paths(threads: int | None, steps: int, batch_size: int) -> None:
 def worker(threads: int | None, batch_size: int) -> None:
     """Serve timing requests on stdin: each line N runs N steps of the default path and prints their times."""
     tune_malloc()
-    count = configure_runtime(threads)
-    run = make_step(resolve_amp(TrainConfig().amp, CPU), batch_size)
-    print(json.dumps({"threads": count}), flush=True)
+    runtime = setup_runtime("cpu", TrainConfig().amp, threads)
+    governor = runtime.governor()
+    run = make_step(runtime.amp, batch_size)
+    print(json.dumps({"threads": runtime.threads}), flush=True)
     for line in sys.stdin:
         times = []
         for _ in range(int(line)):
             start = time.perf_counter()
-            run()
+            with governor.step():
+                run()
             times.append(time.perf_counter() - start)
-        print(json.dumps(times), flush=True)
+        print(json.dumps({"times": times, "counts": governor.counts}), flush=True)
 
 
 @contextmanager
@@ -147,23 +151,34 @@ def start_worker(threads: int | None, policy: str, batch_size: int) -> tuple[sub
     return process, json.loads(process.stdout.readline())["threads"]
 
 
-def ask(process: subprocess.Popen[str], steps: int) -> list[float]:
-    """Have a worker run ``steps`` steps; their times in seconds."""
+def ask(process: subprocess.Popen[str], steps: int) -> tuple[list[float], dict[str, int]]:
+    """Have a worker run ``steps`` steps; their times in seconds and the steps run so far at each thread count."""
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(f"{steps}\n")
     process.stdin.flush()
-    times: list[float] = json.loads(process.stdout.readline())
-    return times
+    answer = json.loads(process.stdout.readline())
+    return answer["times"], answer["counts"]
 
 
-def compare_threads(count: int, steps: int, batch_size: int) -> None:
+SETTINGS = {
+    "default": (None, "aoikit"),
+    "1": (1, "aoikit"),
+    "2": (2, "aoikit"),
+    "1-unset": (1, "unset"),
+    "2-unset": (2, "unset"),
+}
+"""``--settings`` names: thread count and OpenMP wait policy of each worker."""
+
+
+def compare_threads(count: int, steps: int, batch_size: int, names: list[str]) -> None:
     """Default threads, 1 and 2 threads, PASSIVE against libgomp's default, beside ``count`` busy processes.
 
     One live worker process per setting; they take turns of ``TURN`` steps, so load from elsewhere hits all alike.
     """
-    settings = [(None, "aoikit"), (1, "aoikit"), (2, "aoikit"), (1, "unset"), (2, "unset")]
+    settings = [SETTINGS[name] for name in dict.fromkeys([*names, "1"])]  # "1" is the reference
     print(f"{cpu_line()}\n{conditions(configure_runtime(None))}\nbusy processes beside: {count}\n")
     times: dict[tuple[int | None, str], list[float]] = {s: [] for s in settings}
+    counts: dict[tuple[int | None, str], dict[str, int]] = {}
     with competitors(count, limit_s=SPIN_LIMIT_S):
         workers = {s: start_worker(*s, batch_size) for s in settings}
         try:
@@ -171,20 +186,24 @@ def compare_threads(count: int, steps: int, batch_size: int) -> None:
                 ask(process, 2)  # warm-up
             for _ in range(-(-steps // TURN)):
                 for setting, (process, _) in workers.items():
-                    times[setting] += ask(process, TURN)
+                    done, counts[setting] = ask(process, TURN)
+                    times[setting] += done
         finally:
             for process, _ in workers.values():
                 process.kill()
                 process.wait()
     print(f"load average after: {os.getloadavg()}\n")
-    rates = {s: batch_size / statistics.median(t) for s, t in times.items()}
+    rates = {s: batch_size * len(t) / sum(t) for s, t in times.items()}
     one = rates[1, "aoikit"]
-    print(f"| threads | OMP_WAIT_POLICY | patches/s (median step, batch {batch_size}) | vs 1 thread | timed steps |")
-    print("|---|---|---:|---:|---:|")
+    print(
+        f"| threads | OMP_WAIT_POLICY | patches/s (all steps, batch {batch_size}) | vs 1 thread | steps at each count |"
+    )
+    print("|---|---|---:|---:|---|")
     for (threads, policy), rate in rates.items():
-        name = f"default ({workers[threads, policy][1]})" if threads is None else str(threads)
+        name = f"default ({workers[threads, policy][1]}, governed)" if threads is None else str(threads)
         label = "PASSIVE (aoikit)" if policy == "aoikit" else "unset (libgomp default)"
-        print(f"| {name} | {label} | {rate:.1f} | {rate / one:.2f}x | {len(times[threads, policy])} |")
+        spread = ", ".join(f"{n}: {c}" for n, c in sorted(counts[threads, policy].items()))
+        print(f"| {name} | {label} | {rate:.1f} | {rate / one:.2f}x | {spread} |")
 
 
 def main() -> None:
@@ -193,12 +212,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed steps per path (after 3 warm-up steps)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--competitor", type=int, default=None, help="busy processes beside a thread comparison")
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS), help="--competitor")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.threads, args.batch_size)
     elif args.competitor is not None:
-        compare_threads(args.competitor, args.steps, args.batch_size)
+        compare_threads(args.competitor, args.steps, args.batch_size, args.settings)
     else:
         compare_paths(args.threads, args.steps, args.batch_size)
 

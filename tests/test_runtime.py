@@ -129,7 +129,7 @@ def test_setup_runtime_reports_what_training_uses(monkeypatch: pytest.MonkeyPatc
         found = runtime.setup_runtime("auto", "auto", 1)
     finally:
         torch.set_num_threads(before)
-    assert found.as_dict() == {"device": "cpu", "precision": "fp32", "threads": 1}
+    assert found.as_dict() == {"device": "cpu", "precision": "fp32", "threads": 1, "auto_threads": False}
     assert str(found) == "device cpu, precision fp32, 1 CPU thread(s)"
 
 

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from aoikit.errors import AoikitError
+from aoikit.threads import ThreadGovernor, thread_governor
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -155,6 +156,8 @@ class Runtime:
     device: torch.device
     amp: bool
     threads: int
+    auto_threads: bool = False
+    """Whether training may lower ``threads`` while the machine is busy (:class:`aoikit.threads.ThreadGovernor`)."""
 
     @property
     def precision(self) -> str:
@@ -162,18 +165,29 @@ class Runtime:
         return "bf16" if self.amp else "fp32"
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-able form, as saved in checkpoints: {"device", "precision", "threads"}."""
-        return {"device": str(self.device), "precision": self.precision, "threads": self.threads}
+        """JSON-able form, as saved in checkpoints: {"device", "precision", "threads", "auto_threads"}."""
+        return {
+            "device": str(self.device),
+            "precision": self.precision,
+            "threads": self.threads,
+            "auto_threads": self.auto_threads,
+        }
+
+    def governor(self) -> ThreadGovernor:
+        """The thread governor training steps run under (a plain timer unless ``auto_threads``)."""
+        return thread_governor(None if self.auto_threads else self.threads, self.threads, self.device)
 
     def __str__(self) -> str:
-        return f"device {self.device}, precision {self.precision}, {self.threads} CPU thread(s)"
+        fewer = " (fewer while the machine is busy)" if self.auto_threads else ""
+        return f"device {self.device}, precision {self.precision}, {self.threads} CPU thread(s){fewer}"
 
 
 def setup_runtime(device: str = "auto", amp: bool | str = "auto", threads: int | None = None) -> Runtime:
     """Resolve ``device`` and ``amp`` and apply :func:`configure_runtime`; the result says what training will use."""
     resolved = resolve_device(device)
     use_amp = resolve_amp(amp, resolved)
-    return Runtime(resolved, use_amp, configure_runtime(threads))
+    count = configure_runtime(threads)
+    return Runtime(resolved, use_amp, count, auto_threads=threads is None and resolved.type == "cpu" and count > 1)
 
 
 def to_device(batch: Tensor, device: torch.device) -> Tensor:

@@ -58,7 +58,12 @@ def test_two_epochs_lower_the_loss_and_write_outputs(tmp_path: Path, loss: str, 
     assert (tmp_path / "loss.png").stat().st_size > 0
     best, meta = load_checkpoint(tmp_path / "best")
     assert meta["run"] == "test" and meta["model_config"]["latent_dim"] == 16
-    assert meta["runtime"] == {"device": "cpu", "precision": "bf16" if amp else "fp32", "threads": 1}
+    assert meta["runtime"] == {
+        "device": "cpu",
+        "precision": "bf16" if amp else "fp32",
+        "threads": 1,
+        "auto_threads": False,
+    }
     best_val = ReconstructionStep(loss, amp=amp).eval_step(best, VAL)["loss"]
     assert best_val == pytest.approx(min(row["val_loss"] for row in history), rel=1e-3)
     assert (tmp_path / "last" / "state.json").is_file()

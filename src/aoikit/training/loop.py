@@ -94,6 +94,7 @@ def train(
     step = ReconstructionStep(cfg.loss, cfg.window_size, runtime.amp)
     step.prepare(model.to(runtime.device))
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    governor = runtime.governor()
     generator = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
     best, stale = math.inf, 0
@@ -111,7 +112,8 @@ def train(
         order = torch.randperm(len(patches), generator=generator)
         train_loss = 0.0
         for index in order.split(cfg.batch_size):
-            logs = step.train_step(model, to_device(patches[index], runtime.device), optimizer)
+            with governor.step():
+                logs = step.train_step(model, to_device(patches[index], runtime.device), optimizer)
             train_loss += logs["loss"] * len(index) / len(patches)
         val_loss = _validate(step, model, val_patches, cfg.batch_size, runtime.device)
         history.append(

@@ -43,7 +43,12 @@ def test_two_epochs_write_finite_history_and_checkpoints(tmp_path: Path, amp: bo
     assert (tmp_path / "loss.png").stat().st_size > 0
     best, meta = load_checkpoint(tmp_path / "best")
     assert meta["preset"] == "tiny" and meta["run"] == "test" and isinstance(best, GANomaly)
-    assert meta["runtime"] == {"device": "cpu", "precision": "bf16" if amp else "fp32", "threads": 1}
+    assert meta["runtime"] == {
+        "device": "cpu",
+        "precision": "bf16" if amp else "fp32",
+        "threads": 1,
+        "auto_threads": False,
+    }
     assert validation_score(STEP, best, VAL, 4) == pytest.approx(min(r["val_score"] for r in history), rel=1e-5)
     assert (tmp_path / "last" / "state.json").is_file()
 

@@ -16,7 +16,7 @@ from aoikit.errors import AoikitError
 from aoikit.models.draem.anomalies import AnomalySynthesizer
 from aoikit.models.draem.loss import draem_loss, focal_loss
 from aoikit.models.draem.network import DRAEM
-from aoikit.runtime import configure_runtime
+from aoikit.runtime import setup_runtime
 from aoikit.training import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 
@@ -81,7 +81,7 @@ def train_draem(
     ``out_dir`` receives ``last/`` (every epoch, with optimiser and RNG state for resume), ``best/``,
     ``history.csv`` and ``loss.png``. Returns one row per epoch, resumed epochs included.
     """
-    configure_runtime(cfg.threads)
+    governor = setup_runtime("cpu", False, cfg.threads).governor()
     out_dir = Path(out_dir)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
@@ -104,10 +104,11 @@ def train_draem(
         sums = dict.fromkeys(("loss", "l2", "ssim", "focal"), 0.0)
         for _ in range(cfg.steps_per_epoch):
             clean, noisy, mask = _batch(train_images, cfg, synth, rng)
-            terms = draem_loss(model(noisy), clean, mask)
-            optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            optimizer.step()
+            with governor.step():
+                terms = draem_loss(model(noisy), clean, mask)
+                optimizer.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                optimizer.step()
             for key in sums:
                 sums[key] += terms[key].item() / cfg.steps_per_epoch
         val_focal, val_ap = evaluate_synthetic(model, *val)

@@ -95,6 +95,7 @@ def train_gan(
     opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=betas)
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=betas)
     rng = torch.Generator().manual_seed(cfg.seed)
+    governor = runtime.governor()
     extra = {"preset": preset_name, **(extra or {}), "runtime": runtime.as_dict()}
     history: list[dict[str, float]] = []
     best = math.inf
@@ -116,7 +117,7 @@ def train_gan(
         row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
         for index in torch.randperm(n, generator=rng).split(cfg.batch_size):
             batch = to_device(_mirror(train_images[index], rng), runtime.device)
-            with torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
+            with governor.step(), torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
                 logs = step.train_step(model, batch, opt_g, opt_d)
             logs["g_loss"] = logs.pop("loss")
             for key in ("g_loss", "adv", "con", "enc", "d_loss"):
