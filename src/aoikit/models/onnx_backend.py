@@ -8,6 +8,7 @@ any number of patches or images.
 import importlib.util
 import tempfile
 import warnings
+from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,32 @@ class OnnxModule(nn.Module):
         feed = {self.input_name: x.detach().to("cpu", torch.float32).contiguous().numpy()}
         outputs = tuple(torch.from_numpy(o) for o in self.session.run(None, feed))
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+class OneNetworkBackend:
+    """``use_backend`` / ``backend`` for a detector whose inference runs one module: its torch ``model_`` or that
+    module's ONNX graph in onnxruntime (CPU only). Mix in before :class:`aoikit.detector.Detector`."""
+
+    _onnx: OnnxModule | None = None
+    device: torch.device
+    model_: nn.Module
+
+    @abstractmethod
+    def onnx_graph(self) -> bytes:
+        """The network as an ONNX graph (each family's own)."""
+
+    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> Any:
+        """Run the network through "onnxruntime" (``graph``, default: exported now; ``threads`` intra-op threads)
+        or "torch"; the torch model stays for saving either way."""
+        check_backend(backend, self.device)
+        self._onnx = OnnxModule(graph or self.onnx_graph(), threads) if backend == ONNXRUNTIME else None
+        return self
+
+    @property
+    def backend(self) -> str:
+        """What runs the network now: "onnxruntime" or "torch"."""
+        return ONNXRUNTIME if self._network() is self._onnx else TORCH
+
+    def _network(self) -> nn.Module:
+        """The onnxruntime session when one is set and inference runs on the CPU, else the torch model."""
+        return self._onnx if self._onnx is not None and self.device.type == "cpu" else self.model_

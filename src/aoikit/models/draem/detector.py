@@ -13,7 +13,7 @@ from aoikit.errors import AoikitError
 from aoikit.models import create_model
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
-from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, OnnxModule, check_backend, export_graph
+from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.training import load_checkpoint
 
 
@@ -50,7 +50,7 @@ class DRAEMDetectorConfig(DetectorConfig):
         return model
 
 
-class DRAEMDetector(Detector):
+class DRAEMDetector(OneNetworkBackend, Detector):
     """Reconstruction + discriminative network trained on synthetic anomalies (Zavrtanik et al., ICCV 2021)."""
 
     family = "draem"
@@ -59,7 +59,6 @@ class DRAEMDetector(Detector):
     config: DRAEMDetectorConfig
     train_config: DRAEMTrainConfig
     model_: DRAEM
-    _onnx: OnnxModule | None = None
 
     @property
     def working_size(self) -> int:
@@ -70,15 +69,6 @@ class DRAEMDetector(Detector):
         self._check_fitted()
         size = self.config.image_size
         return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", ["reconstruction", "logits"])
-
-    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> "DRAEMDetector":
-        check_backend(backend, self.device)
-        self._onnx = OnnxModule(graph or self.onnx_graph(), threads) if backend == ONNXRUNTIME else None
-        return self
-
-    @property
-    def backend(self) -> str:
-        return ONNXRUNTIME if self._onnx is not None and self.device.type == "cpu" else TORCH
 
     def build_model(self) -> DRAEM:
         """A fresh network of the configured size."""
@@ -105,7 +95,6 @@ class DRAEMDetector(Detector):
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
         batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None].to(self.device)
         with torch.inference_mode():
-            onnx = self._onnx if self.backend == ONNXRUNTIME else None
-            recon, logits = onnx(batch) if onnx is not None else self.model_(batch)
+            recon, logits = self._network()(batch)
             amap = torch.sigmoid(logits)[0, 0].float().cpu().numpy()
         return dict.fromkeys(windows, amap), recon[0, 0].float().cpu().numpy(), None

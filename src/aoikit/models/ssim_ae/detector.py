@@ -15,7 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import PositionStats
 from aoikit.models import create_model
-from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, OnnxModule, check_backend, export_graph
+from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.preprocess import foreground_mask
 from aoikit.training import TrainConfig, load_checkpoint, train
 
@@ -59,17 +59,13 @@ class SSIMAEDetectorConfig(DetectorConfig):
             raise AoikitError(f"area_quantile must lie strictly between 0 and 1, got {self.area_quantile}")
 
 
-class SSIMAEDetector(Detector):
+class SSIMAEDetector(OneNetworkBackend, Detector):
     """Reconstruction-based detector over overlapping or tiled patches (Bergmann et al. 2018)."""
 
     family = "ssim_ae"
     config_cls = SSIMAEDetectorConfig
     train_config_cls = TrainConfig
     config: SSIMAEDetectorConfig
-
-    def __init__(self, config: SSIMAEDetectorConfig, train_config: Any = None) -> None:
-        super().__init__(config, train_config)
-        self._onnx: OnnxModule | None = None
 
     @property
     def working_size(self) -> int:
@@ -80,19 +76,6 @@ class SSIMAEDetector(Detector):
         self._check_fitted()
         p = self.config.patch_size
         return export_graph(self.model_.eval(), torch.zeros(1, 1, p, p), "x", ["reconstruction"])
-
-    def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> "SSIMAEDetector":
-        check_backend(backend, self.device)
-        self._onnx = OnnxModule(graph or self.onnx_graph(), threads) if backend == ONNXRUNTIME else None
-        return self
-
-    @property
-    def backend(self) -> str:
-        return ONNXRUNTIME if self._network() is self._onnx else TORCH
-
-    def _network(self) -> torch.nn.Module:
-        """The onnxruntime session when one is set and inference runs on the CPU, else the torch model."""
-        return self._onnx if self._onnx is not None and self.device.type == "cpu" else self.model_
 
     def build_model(self) -> torch.nn.Module:
         """A fresh network of the configured kind and patch size."""
