@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+import cv2
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -23,7 +24,7 @@ from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_fro
 from aoikit.preprocess import align_part, intensity_reference, match_intensity, unalign
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
-from aoikit.types import InferenceResult
+from aoikit.types import InferenceResult, LabelledImage
 
 IMAGE_SCORES = ("max", "area")
 MAX_DISTORTION = 4.0
@@ -85,6 +86,8 @@ class Detector(ABC):
 
     family: ClassVar[str]
     """Registry name of the family."""
+    supervised: ClassVar[bool] = False
+    """Whether the family trains on labelled defect images (``fit(..., labelled=...)``) besides good ones."""
     config_cls: ClassVar[type[DetectorConfig]]
     train_config_cls: ClassVar[type]
     model_: torch.nn.Module
@@ -101,8 +104,16 @@ class Detector(ABC):
         """Side of the square working frame images are resized to."""
 
     @abstractmethod
-    def _fit_model(self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool) -> None:
-        """Train on prepared working-frame images; set ``model_`` to the best weights."""
+    def _fit_model(
+        self,
+        train: list[np.ndarray],
+        val: list[np.ndarray],
+        out_dir: Path,
+        resume: bool,
+        labelled: list[LabelledImage],
+    ) -> None:
+        """Train on prepared working-frame images (``labelled``: defect images, supervised families only, else
+        empty); set ``model_`` to the best weights."""
 
     @abstractmethod
     def _analyse_working(
@@ -142,19 +153,27 @@ class Detector(ABC):
 
     # --- shared ---------------------------------------------------------------------------------------------
     def fit(
-        self, train_images: Sequence[np.ndarray], val_images: Sequence[np.ndarray], out_dir: Path, resume: bool = False
+        self,
+        train_images: Sequence[np.ndarray],
+        val_images: Sequence[np.ndarray],
+        out_dir: Path,
+        resume: bool = False,
+        labelled: Sequence[LabelledImage] = (),
     ) -> Self:
-        """Train on good images (keeping ``out_dir/best``), calibrate on held-out good images, save
-        ``out_dir/model``."""
+        """Train on good images (and, for a supervised family, ``labelled`` defect images), keeping
+        ``out_dir/best``; calibrate on held-out good images; save ``out_dir/model``."""
         if len(train_images) == 0 or len(val_images) == 0:
             raise AoikitError(
                 f"need good images for training and validation, got {len(train_images)} and {len(val_images)}"
             )
+        if self.supervised != bool(labelled):
+            need = "needs labelled defect images" if self.supervised else "learns from good images only"
+            raise AoikitError(f"the {self.family} family {need}; got {len(labelled)} labelled image(s)")
         if self.config.match_intensity:
             self.fit_intensity(train_images)
         train = [self._prepare(im)[0] for im in train_images]
         val = [self._prepare(im)[0] for im in val_images]
-        self._fit_model(train, val, Path(out_dir), resume)
+        self._fit_model(train, val, Path(out_dir), resume, [self._prepare_labelled(item) for item in labelled])
         self.model_.eval()
         self._fit_extra(train_images)
         self.calibrate(val_images)
@@ -242,6 +261,17 @@ class Detector(ABC):
             _warn_if_distorted(image.shape, size)
         resized = image if image.shape == (size, size) else resize_gray(image, size)
         return align_part(resized) if self.config.align else (resized, None)
+
+    def _prepare_labelled(self, item: LabelledImage) -> LabelledImage:
+        """A labelled image in the working frame, its mask resized with it (nearest neighbour)."""
+        if item.mask.shape != item.image.shape:
+            raise AoikitError(f"a mask of shape {item.mask.shape} for an image of shape {item.image.shape}")
+        image, matrix = self._prepare(item.image)
+        if matrix is not None:
+            raise AoikitError("align is not available for labelled training images")
+        size = self.working_size
+        mask = cv2.resize(item.mask.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST) > 0
+        return LabelledImage(image, mask, item.defect_type)
 
     @staticmethod
     def _to_image(array: np.ndarray, matrix: np.ndarray | None, like: np.ndarray, fill: float | None) -> np.ndarray:

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from aoikit.config import RunConfig, load_config, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.image_io import read_gray
+from aoikit.data.labelled import labelled_defects
 from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
@@ -88,9 +89,10 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     train_samples, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")
+    family = detector_class(config.detector.model)
+    labelled = labelled_defects(dataset, Path(config.data) / (config.category or "")) if family.supervised else []
     save_config(config, output_folder(out_dir) / "config.yaml")
-    detector = detector_class(config.detector.model)(config.detector, config.train)
-    return detector.fit(train_images, val_images, out_dir, resume=resume)
+    return family(config.detector, config.train).fit(train_images, val_images, out_dir, resume, labelled)
 
 
 def load_detector(model_dir: Path) -> Detector:
@@ -180,6 +182,13 @@ def evaluate_detector(
     return results
 
 
+def _same_data(a: RunConfig, b: RunConfig) -> bool:
+    """Whether two configurations name the same dataset folder."""
+    if not a.data or not b.data:
+        return False
+    return (Path(a.data) / (a.category or "")).resolve() == (Path(b.data) / (b.category or "")).resolve()
+
+
 def _check_report_options(windows: Sequence[int] | None, panels: int) -> None:
     if panels < 0:
         raise AoikitError(f"--panels must be 0 or more, got {panels}")
@@ -209,5 +218,11 @@ def evaluate_run(
         detector, title = baseline_detector(baseline, config).to(device), f"{baseline} baseline"
     else:
         detector, title = load_run(run, device), str(run)  # type: ignore[arg-type]
+        trained_on = load_config(run / "config.yaml")  # type: ignore[operator]
+        if detector.supervised and _same_data(config, trained_on):
+            raise AoikitError(
+                f"{run}: a supervised run learned the defect images of {config.data}; evaluate it on a held-out "
+                "folder with --data"
+            )
     folder = output_folder(out or (run / "eval" if run is not None else Path(f"runs/baseline-{baseline}")))
     return evaluate_detector(detector, config, folder, windows, panels, title), folder

@@ -14,3 +14,13 @@ class InferenceResult:
     anomaly_map: np.ndarray
     pred_mask: np.ndarray
     reconstruction: np.ndarray
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    """A training image for a supervised family: a grayscale image, where its defects are (a bool mask of the same
+    size), and their type."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    defect_type: str = "defect"

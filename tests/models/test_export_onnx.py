@@ -21,6 +21,7 @@ from aoikit.models.draem.detector import DRAEMDetector, DRAEMDetectorConfig
 from aoikit.models.families import FAMILIES
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
+from aoikit.models.unet.detector import UNetDetector, UNetDetectorConfig
 from aoikit.pipeline import load_run
 
 pytest.importorskip("onnxruntime")
@@ -42,6 +43,9 @@ CONFIGS: dict[type[Detector], object] = {
         model="ganomaly-ssim-l1", model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64, align=True
     ),
     DRAEMDetector: DRAEMDetectorConfig(image_size=64, match_intensity=True, align=True),
+    UNetDetector: UNetDetectorConfig(
+        image_size=64, match_intensity=True, image_score="area", model_config={"width": 8, "depth": 2, "stem": 2}
+    ),
 }
 
 

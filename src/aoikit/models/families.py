@@ -9,11 +9,13 @@ from aoikit.models.draem.detector import DRAEMDetector
 from aoikit.models.ganomaly.detector import GANomalyDetector
 from aoikit.models.ganomaly.presets import PRESETS
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
+from aoikit.models.unet.detector import UNetDetector
 
 FAMILIES: dict[type[Detector], tuple[str, ...]] = {
     SSIMAEDetector: ("ssim_ae",),
     GANomalyDetector: tuple(PRESETS),
     DRAEMDetector: ("draem",),
+    UNetDetector: ("unet",),
 }
 """Each family's detector class and the model names it serves."""
 

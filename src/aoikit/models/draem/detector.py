@@ -15,6 +15,7 @@ from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.training import load_checkpoint
+from aoikit.types import LabelledImage
 
 
 @dataclass
@@ -74,7 +75,9 @@ class DRAEMDetector(OneNetworkBackend, Detector):
         """A fresh network of the configured size."""
         return self.config.network()
 
-    def _fit_model(self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool) -> None:
+    def _fit_model(
+        self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool, labelled: list[LabelledImage]
+    ) -> None:
         cfg = self.train_config
         multiple = self.config.network().config.multiple
         if cfg.crop_size % multiple or not multiple <= cfg.crop_size <= self.config.image_size:

@@ -21,6 +21,7 @@ from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, check_backend
 from aoikit.training import load_checkpoint
+from aoikit.types import LabelledImage
 
 NETWORK_FIELDS = ("latent_dim", "ngf", "ndf", "output")
 """``model_config`` keys: the network's size and widths (the rest of the network follows the preset)."""
@@ -102,7 +103,9 @@ class GANomalyDetector(Detector):
         """A fresh network of the configured preset and widths."""
         return GANomaly(self.config.preset().model_config(**self.config.model_config))
 
-    def _fit_model(self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool) -> None:
+    def _fit_model(
+        self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool, labelled: list[LabelledImage]
+    ) -> None:
         torch.manual_seed(self.train_config.seed)
         preset = self.config.preset()
         step = GANomalyStep(GeneratorLoss.from_config(preset.loss_config()), preset.score_config())

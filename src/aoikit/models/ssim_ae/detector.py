@@ -18,6 +18,7 @@ from aoikit.models import create_model
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.preprocess import foreground_mask
 from aoikit.training import TrainConfig, load_checkpoint, train
+from aoikit.types import LabelledImage
 
 
 @dataclass
@@ -83,7 +84,14 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
         options = cfg.model_config if cfg.model == "flat" else {**cfg.model_config, "patch_size": cfg.patch_size}
         return create_model(cfg.model, **options)
 
-    def _fit_model(self, train_set: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool) -> None:
+    def _fit_model(
+        self,
+        train_set: list[np.ndarray],
+        val: list[np.ndarray],
+        out_dir: Path,
+        resume: bool,
+        labelled: list[LabelledImage],
+    ) -> None:
         cfg = self.config
         model = self.build_model()
         stack = torch.from_numpy(np.stack(train_set))[:, None]

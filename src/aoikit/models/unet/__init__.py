@@ -1,0 +1,3 @@
+"""Supervised segmentation: a compact U-Net trained from scratch on images with defect masks."""
+
+from aoikit.models.unet import network as network

@@ -1,0 +1,149 @@
+"""The supervised family as a detector: the U-Net's probability that a pixel is any defect is the anomaly map,
+and its most probable defect type names each region."""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from aoikit.detector import IMAGE_SCORES, Detector, DetectorConfig
+from aoikit.errors import AoikitError
+from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
+from aoikit.models.unet.loop import LabelMap, SegTrainConfig, train_segmenter
+from aoikit.models.unet.network import SegNet, SegNetConfig
+from aoikit.training import load_checkpoint
+from aoikit.types import LabelledImage
+
+NETWORK_OPTIONS = ("width", "depth", "stem")
+
+
+@dataclass
+class UNetDetectorConfig(DetectorConfig):
+    """``image_size``: side of the square working frame (a multiple of the network's ``multiple``).
+    ``model_config``: the network's ``width``, ``depth`` and ``stem`` (:class:`SegNetConfig`); its classes come
+    from the training labels. ``image_score``: "max" of the map smoothed with ``score_sigma`` (pixels of the
+    image's own size), or "area". Every window gets the same map. Intensity matching is on by default."""
+
+    model: str = "unet"
+    match_intensity: bool = True
+    image_size: int = 256
+    score_sigma: float = 4.0
+    image_score: str = "max"
+    area_quantile: float = 0.99
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.model != "unet":
+            raise AoikitError(f"the supervised family serves the model 'unet', got {self.model!r}")
+        if self.align:
+            raise AoikitError("align is not available for the supervised family (its masks would need turning too)")
+        unknown = sorted(set(self.model_config) - set(NETWORK_OPTIONS))
+        if unknown:
+            known = ", ".join(NETWORK_OPTIONS)
+            raise AoikitError(f"unknown model_config option(s) {', '.join(unknown)}; known: {known}")
+        if self.image_score not in IMAGE_SCORES:
+            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
+        if self.score_sigma < 0 or not 0.0 < self.area_quantile < 1.0:
+            raise AoikitError("score_sigma must be ≥ 0 and area_quantile strictly between 0 and 1")
+        multiple = self.network_config().multiple
+        if self.image_size < multiple or self.image_size % multiple:
+            raise AoikitError(f"image_size must be a positive multiple of {multiple}, got {self.image_size}")
+
+    def network_config(self, classes: int = 2) -> SegNetConfig:
+        """The network's configuration for ``classes`` classes (background included)."""
+        try:
+            return SegNetConfig(**self.model_config, classes=classes)
+        except ValueError as exc:
+            raise AoikitError(f"model_config: {exc}") from None
+
+
+class UNetDetector(OneNetworkBackend, Detector):
+    """A U-Net trained from scratch on good images and labelled defect images (masks, with a type per image)."""
+
+    family = "unet"
+    supervised = True
+    config_cls = UNetDetectorConfig
+    train_config_cls = SegTrainConfig
+    config: UNetDetectorConfig
+    train_config: SegTrainConfig
+    model_: SegNet
+    classes_: Sequence[str] = ("defect",)
+    """Defect types, in the order of the network's classes 1, 2, … (one "defect" before training)."""
+
+    @property
+    def working_size(self) -> int:
+        return self.config.image_size
+
+    def onnx_graph(self) -> bytes:
+        """The network: input ``x`` (N, 1, S, S), output class ``logits`` (N, classes, S, S)."""
+        self._check_fitted()
+        size = self.config.image_size
+        return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", ["logits"])
+
+    def build_model(self) -> SegNet:
+        """A fresh network for the current ``classes_``."""
+        return SegNet(self.config.network_config(len(self.classes_) + 1))
+
+    def _fit_model(
+        self,
+        train: list[np.ndarray],
+        val: list[np.ndarray],
+        out_dir: Path,
+        resume: bool,
+        labelled: list[LabelledImage],
+    ) -> None:
+        cfg = self.train_config
+        multiple = self.config.network_config().multiple
+        if cfg.crop_size % multiple or not multiple <= cfg.crop_size <= self.config.image_size:
+            raise AoikitError(
+                f"crop_size must be a multiple of {multiple} no larger than image_size "
+                f"({self.config.image_size}), got {cfg.crop_size}"
+            )
+        self.classes_ = sorted({item.defect_type for item in labelled})
+        index = {name: k + 1 for k, name in enumerate(self.classes_)}
+        defects = [LabelMap(item.image, item.mask.astype(np.int64) * index[item.defect_type]) for item in labelled]
+        order = np.random.default_rng(cfg.seed).permutation(len(defects))
+        held = max(1, round(cfg.val_fraction * len(defects))) if len(defects) > 1 else 0  # one is kept to train
+        train_set = [LabelMap(im, np.zeros(im.shape, np.int64)) for im in train] + [defects[i] for i in order[held:]]
+        val_set = [LabelMap(im, np.zeros(im.shape, np.int64)) for im in val] + [defects[i] for i in order[:held]]
+        torch.manual_seed(cfg.seed)
+        model = self.build_model()
+        extra = {"detector": asdict(self.config), "classes": list(self.classes_)}
+        self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra)
+        best, _ = load_checkpoint(out_dir / "best")
+        assert isinstance(best, SegNet)
+        self.model_ = best.eval()
+
+    def _probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(classes, S, S) class probabilities of a working-frame image."""
+        batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None].to(self.device)
+        with torch.inference_mode():
+            logits = self._network()(batch)
+            return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+
+    def _analyse_working(
+        self, x: np.ndarray, windows: Sequence[int]
+    ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
+        amap = 1.0 - self._probabilities(x)[0]
+        return dict.fromkeys(windows, amap), x, None
+
+    def defect_types(self, image: np.ndarray, masks: Sequence[np.ndarray]) -> list[str]:
+        """The most probable defect type inside each region (bool masks of the image's size)."""
+        self._check_fitted()
+        x, _ = self._prepare(image)
+        probs = [self._to_image(p, None, image, None) for p in self._probabilities(x)[1:]]
+        names = []
+        for mask in masks:
+            if mask.shape != image.shape or not mask.any():
+                raise AoikitError(f"a region mask must be a non-empty bool array of shape {image.shape}")
+            names.append(self.classes_[int(np.argmax([p[mask].mean() for p in probs]))])
+        return names
+
+    def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        return {"classes_": list(self.classes_)}, {}
+
+    def _load_state(self, state: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:
+        self.classes_ = [str(name) for name in state["classes_"]]
