@@ -178,9 +178,9 @@ def prelabel(
     run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
     images: Annotated[Path, typer.Option(help="Folder of images (searched recursively).")],
     out: Annotated[Path, typer.Option(help="Folder for label files and overlays.")] = Path("labels"),
-    formats: Annotated[str, typer.Option(help="Comma-separated: coco,coco_rle,yolo,voc,labelme,cvat,labelstudio.")] = (
-        "coco,yolo,voc,labelme,cvat,labelstudio"
-    ),
+    formats: Annotated[
+        str, typer.Option(help="Comma-separated: coco,coco_rle,yolo,voc,labelme,cvat,labelstudio,folder.")
+    ] = ("coco,yolo,voc,labelme,cvat,labelstudio"),
     min_area: Annotated[int, typer.Option(help="Smallest region kept, in pixels.")] = 16,
     replace: Annotated[bool, typer.Option(help="Replace an existing pre-label --out folder whole.")] = False,
 ) -> None:

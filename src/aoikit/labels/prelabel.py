@@ -19,6 +19,7 @@ from aoikit.errors import AoikitError, DataError
 from aoikit.folder_lock import lock_folder
 from aoikit.labels.coco import write_coco
 from aoikit.labels.cvat import write_cvat
+from aoikit.labels.folder import write_folder
 from aoikit.labels.image_labels import ImageLabels
 from aoikit.labels.labelme import write_labelme
 from aoikit.labels.labelstudio import write_labelstudio
@@ -36,6 +37,7 @@ WRITERS: dict[str, Writer] = {
     "labelme": write_labelme,
     "cvat": write_cvat,
     "labelstudio": write_labelstudio,
+    "folder": write_folder,
 }
 _BOX_BGR = (0, 220, 255)
 OVERLAYS = "overlays"
