@@ -43,14 +43,15 @@ def measure(detector: Detector, test: TestSet, val: list[np.ndarray]) -> dict[st
     scores = detector.image_scores(analysed, window, thresholds.area)
     metrics = evaluate_maps([a.maps[window] for a in analysed], test, thresholds.pixel, scores, thresholds.image)
     caught, threshold = caught_at(scores, test.labels)
-    calibrated = metrics["images_calibrated"]
-    assert isinstance(calibrated, dict)
+    calibrated, segmentation = metrics["images_calibrated"], metrics["segmentation_calibrated"]
+    assert isinstance(calibrated, dict) and isinstance(segmentation, dict)
     return {
         "pixel_auroc": float(metrics["pixel_auroc"]),  # type: ignore[arg-type]
         "aupro": float(metrics["aupro"]),  # type: ignore[arg-type]
         "image_auroc": float(metrics["image_auroc"]),  # type: ignore[arg-type]
         "caught_at_1pct_test": caught,
         "threshold_1pct_test": threshold,
+        "iou_calibrated": float(segmentation["iou"]),
         "tpr_calibrated": float(calibrated["tpr"]),
         "fpr_calibrated": float(calibrated["fpr"]),
         "good_test": int((test.labels == 0).sum()),
