@@ -86,10 +86,10 @@ class Judge:
     """A judge that calls every anomalous frame's largest region a new kind, and counts its calls."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[np.ndarray, Analysis, list[Region]]] = []
+        self.calls: list[tuple[np.ndarray, Analysis, list[Region], str]] = []
 
-    def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region]) -> list[NewKind]:
-        self.calls.append((image, analysis, regions))
+    def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region], frame: str) -> list[NewKind]:
+        self.calls.append((image, analysis, regions, frame))
         return [NewKind(f"new kind, {regions[0].area} px", key="blob", details={"area": regions[0].area})]
 
 
@@ -104,8 +104,9 @@ def test_a_judge_sees_anomalous_frames_only_and_its_new_kinds_are_alerts(
     assert judge.calls == []
     first, _ = inspector.inspect(bad_png(1), FrameMeta(camera="c"), "api")
     second, _ = inspector.inspect(bad_png(2), FrameMeta(camera="c"), "api")
-    image, analysis, regions = judge.calls[0]
+    image, analysis, regions, frame = judge.calls[0]
     assert image.shape == (64, 64) and analysis.maps and regions and regions[0].area > 100
+    assert [call[3] for call in judge.calls] == [first.id, second.id] and frame == first.id
     alerts = inspector.store.alerts()
     assert [(v.alert.kind, v.frames) for v in alerts] == [("new_kind", [first.id])]  # the key holds the second
     assert len(judge.calls) == 2 and second.anomalous

@@ -63,7 +63,8 @@ class Inspector:
         blobs: where frames, maps and overlays are written.
         model: what the results name as their model.
         config: limits and alert settings.
-        judge: asked about the regions of each anomalous frame; any new kinds it names become alerts.
+        judge: asked about the regions of each anomalous frame (with its stored id); any new kinds it names become
+            alerts.
     """
 
     def __init__(
@@ -182,7 +183,7 @@ class Inspector:
         test = self.alerts.check_rate(row.camera)
         self.metrics.anomaly_rate.labels(row.camera).set(test.rate)
         if row.anomalous and self.judge is not None:
-            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions))
+            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions, frame=row.id))
         return row, True
 
     def _announce(self, alert: Alert, frames: list[str]) -> None:

@@ -12,8 +12,9 @@ unknown kind takes part.
 regions that resemble each other (chained pairwise distances within the pooled threshold) in ``support``
 different frames among the last ``window``. One odd region raises nothing, and neither do unrelated odd regions of
 known kinds: a new kind is a new cluster. It satisfies the service's ``RegionJudge`` protocol:
-``judge(image, analysis, regions) -> list[NewKind]`` (:class:`aoikit.service.alerts.NewKind`), one per alert; its
-details list the frames and, per region, :meth:`FarRegion.to_dict`.
+``judge(image, analysis, regions, frame) -> list[NewKind]`` (:class:`aoikit.service.alerts.NewKind`), one per
+alert, naming the frames of its regions (the service passes each stored inspection's id); its details list them
+too and, per region, :meth:`FarRegion.to_dict`.
 """
 
 import json
@@ -41,7 +42,8 @@ class FarRegion:
     """One region of a "new kind" alert.
 
     Attributes:
-        frame: the frame holding it (the id passed to :meth:`NoveltyJudge.judge`, else the judge's frame count).
+        frame: the frame holding it (the id passed to :meth:`NoveltyJudge.judge`, the service's inspection id; else
+            the judge's frame count).
         box: ``(x0, y0, x1, y1)`` in that frame, x1 and y1 exclusive.
         distance: its distance to the known kinds in units of the threshold; above 1.
         nearest: the kind of its nearest known region(s).
@@ -325,7 +327,7 @@ class NoveltyJudge:
             f"({names}) lie beyond the calibrated distance of every known kind ({', '.join(self.known.kind_names)})"
         )
         details = {"frames": frames, "regions": [r.to_dict() for r in regions], "known_kinds": self.known.kind_names}
-        return [NewKind(message, None, details)]
+        return [NewKind(message, None, details, [str(f) for f in frames])]
 
     def acknowledge(self, alert: NewKind, kind: str) -> None:
         """A person named the alert's regions ``kind`` (a known one, or a new one): from now on they are known."""
