@@ -100,10 +100,10 @@ def test_a_broken_frame_is_refused_once_and_not_stored(watching: Callable[..., A
     assert inspector.store.inspections(InspectionFilter(), 10)[1] == 0
 
 
-def start_watch(folder: Path, run: Path, db: str, images: Path) -> subprocess.Popen[bytes]:
+def start_watch(folder: Path, run: Path, db: str, images: Path, *options: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     command = [sys.executable, "-m", "aoikit", "watch", str(folder), "--run", str(run), "--db", db]
-    command += ["--images", str(images), "--settle", "0.2", "--threads", "1"]
+    command += ["--images", str(images), "--settle", "0.2", "--threads", "1", *options]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -135,4 +135,34 @@ def test_kill_9_mid_stream_then_restart_inspects_every_frame_exactly_once(
     rows, total = store.inspections(InspectionFilter(), 500)
     keys = [r.frame_key.split(":")[1] for r in rows]
     assert total == frames and sorted(Path(k).name for k in keys) == [f"{i:03d}.png" for i in range(frames)]
+    store.close()
+
+
+@pytest.mark.slow
+def test_watch_with_known_kinds_alerts_on_an_unseen_kind_naming_its_frames(
+    runs: dict[str, Any], known_kinds_file: Path, kind_png: Callable[[str, int], bytes], tmp_path: Path
+) -> None:
+    folder, db = tmp_path / "camera", f"sqlite:///{tmp_path / 'results.db'}"
+    folder.mkdir()
+    store = ResultStore.open(db)
+    stored = lambda: store.inspections(InspectionFilter(), 10)  # noqa: E731
+    new_kinds = lambda: [v for v in store.alerts() if v.alert.kind == "new_kind"]  # noqa: E731
+    options = ["--known-kinds", str(known_kinds_file), "--new-kind-support", "2"]
+    watcher = start_watch(folder, runs["ssim_ae"][0], db, tmp_path / "images", *options)
+    try:
+        for i in range(3):
+            (folder / f"dark{i}.png").write_bytes(kind_png("dark", 300 + i))
+        wait_for(lambda: stored()[1] == 3 or watcher.poll() is not None, timeout=120)
+        assert watcher.poll() is None, watcher.stderr.read().decode() if watcher.stderr else ""
+        for i in range(2):
+            (folder / f"bright{i}.png").write_bytes(kind_png("bright", 400 + i))
+        wait_for(lambda: len(new_kinds()) > 0 or watcher.poll() is not None, timeout=120)
+    finally:
+        watcher.kill()
+        watcher.wait()
+    rows, total = stored()
+    bright = [r.id for r in rows if Path(str(r.frame_key).split(":")[1]).name.startswith("bright")]
+    [view] = new_kinds()
+    assert total == 5 and all(r.anomalous for r in rows) and len(bright) == 2
+    assert view.frames == sorted(bright) and sorted(view.alert.details["frames"]) == sorted(bright)
     store.close()

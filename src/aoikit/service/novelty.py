@@ -35,6 +35,10 @@ from aoikit.service.descriptors import FEATURES, describe_regions
 FORMAT = "aoikit.known_kinds/1"
 MIN_KNOWN = 5
 """Fewest known regions the thresholds are calibrated on."""
+SUPPORT = 3
+"""Frames with similar far regions a "new kind" alert needs, by default."""
+WINDOW = 30
+"""Newest frames searched for that support, by default."""
 
 
 @dataclass(frozen=True)
@@ -225,17 +229,27 @@ class KnownKinds:
             raise AoikitError(f"not a known-kinds file ({exc.__class__.__name__}: {exc})") from None
 
     def save(self, path: Path) -> None:
-        """Write :meth:`to_dict` as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict()) + "\n")
+        """Write :meth:`to_dict` as JSON (creating the folder)."""
+        text = json.dumps(self.to_dict()) + "\n"
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
+        except OSError as exc:
+            raise AoikitError(f"{path}: cannot write known kinds ({exc.strerror or exc})") from None
 
     @classmethod
     def load(cls, path: Path) -> "KnownKinds":
         """Read a file written by :meth:`save`."""
         try:
             data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise AoikitError(f"{path}: cannot read known kinds ({exc})") from None
-        return cls.from_dict(data)
+        except OSError as exc:
+            raise AoikitError(f"{path}: cannot read known kinds ({exc.strerror or exc})") from None
+        except ValueError as exc:
+            raise AoikitError(f"{path}: not a known-kinds file (not JSON: {exc})") from None
+        try:
+            return cls.from_dict(data)
+        except AoikitError as exc:
+            raise AoikitError(f"{path}: {exc}") from None
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
@@ -259,7 +273,9 @@ class NoveltyJudge:
         map_window: the SSIM window of the map to describe regions with (default: the analysis's first).
     """
 
-    def __init__(self, known: KnownKinds, support: int = 3, window: int = 30, map_window: int | None = None) -> None:
+    def __init__(
+        self, known: KnownKinds, support: int = SUPPORT, window: int = WINDOW, map_window: int | None = None
+    ) -> None:
         if support < 1 or window < support:
             raise AoikitError(f"need 1 ≤ support ≤ window, got support={support}, window={window}")
         self.known = known
