@@ -36,11 +36,30 @@ NewKindSupport = Annotated[int | None, typer.Option(help="Frames with similar un
 NewKindWindow = Annotated[int | None, typer.Option(help="Newest frames searched for that support.")]
 Device = Annotated[str, typer.Option(help=DEVICE_HELP)]
 Threads = Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")]
+SETTINGS = (
+    "max_upload_mb",
+    "settle",
+    "webhook",
+    "webhook_retries",
+    "webhook_backoff",
+    "alert_window",
+    "false_alarm_rate",
+    "known_kinds",
+    "new_kind_support",
+    "new_kind_window",
+)
+"""Options of serve and watch that are settings of the service (:func:`aoikit.service.settings.service_config`)."""
+
+
+def _settings(ctx: typer.Context) -> dict[str, Any]:
+    """The settings among the options a command was given."""
+    return {name: value for name, value in ctx.params.items() if name in SETTINGS}
 
 
 @commands.command()
 @friendly
 def serve(
+    ctx: typer.Context,
     run: Run,
     db: Db = None,
     host: Annotated[str, typer.Option(help="Address to bind (off loopback every request needs the API key).")] = (
@@ -70,17 +89,7 @@ def serve(
     from aoikit.service.server import inspection_server, open_inspector
     from aoikit.service.settings import service_config
 
-    config = service_config(
-        max_upload_mb,
-        webhook=webhook,
-        webhook_retries=webhook_retries,
-        webhook_backoff=webhook_backoff,
-        alert_window=alert_window,
-        false_alarm_rate=false_alarm_rate,
-        known_kinds=known_kinds,
-        new_kind_support=new_kind_support,
-        new_kind_window=new_kind_window,
-    )
+    config = service_config(**_settings(ctx))
     with (
         open_inspector(run, db, config, images, device=device, threads=threads) as inspector,
         inspection_server(inspector, host, port, api_key) as server,
@@ -92,6 +101,7 @@ def serve(
 @commands.command()
 @friendly
 def watch(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(help="Folder the camera writes frames into.")],
     run: Run,
     db: Db = None,
@@ -124,17 +134,7 @@ def watch(
         else:
             typer.echo(f"{'ANOMALOUS' if row.anomalous else 'good':9s} score {row.score:.4f}  {path}  {row.id}")
 
-    config = service_config(
-        settle=settle,
-        webhook=webhook,
-        webhook_retries=webhook_retries,
-        webhook_backoff=webhook_backoff,
-        alert_window=alert_window,
-        false_alarm_rate=false_alarm_rate,
-        known_kinds=known_kinds,
-        new_kind_support=new_kind_support,
-        new_kind_window=new_kind_window,
-    )
+    config = service_config(**_settings(ctx))
     with open_inspector(run, db, config, images, device=device, threads=threads) as inspector:
         watcher = FolderWatcher(folder, inspector, FrameMeta(line=line, camera=camera), report=report)
         typer.echo(f"watching {folder} with {inspector.describe()} (Ctrl+C to stop)")
