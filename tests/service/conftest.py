@@ -7,10 +7,14 @@ unreachable.
 """
 
 import io
+import json
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +178,57 @@ def known_kinds_file(runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> Pa
     )
     assert result.exit_code == 0, result.output
     return out
+
+
+class Receiver:
+    """A loopback HTTP server that answers 500 to the first ``failures`` POSTs (after ``delay`` seconds: longer than
+    the webhook's timeout, a receiver that hangs), then 204; keeps the bodies."""
+
+    def __init__(self, failures: int, delay: float = 0.0) -> None:
+        self.failures = failures
+        self.bodies: list[dict[str, Any]] = []
+        self.times: list[float] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.times.append(time.monotonic())
+                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                failing = len(outer.bodies) <= outer.failures
+                if failing:
+                    time.sleep(delay)
+                self.send_response(500 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    """``receiver(failures, delay=0.0)``: a :class:`Receiver` on a free loopback port, shut after the test."""
+    made: list[Receiver] = []
+    yield lambda *args: made.append(Receiver(*args)) or made[-1]
+    for r in made:
+        r.server.shutdown()
+        r.server.server_close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., None]:
+    """``wait_for(condition, timeout=20.0)``: poll ``condition`` until true; fail after ``timeout`` seconds."""
+    return _wait_for
 
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """The folder watcher: every complete frame once, partial files left alone, and nothing lost or doubled by
-a restart or a kill -9."""
+a restart or a kill -9 (frames, and alerts waiting for the webhook)."""
 
 import os
 import signal
@@ -43,15 +43,8 @@ def watching(open_service: Callable[..., Any]) -> Iterator[Callable[..., tuple[A
         thread.join(10)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_frames_there_and_arriving_are_inspected_once_also_after_a_restart(
-    watching: Callable[..., Any], bad_png: Callable[[int], bytes], tmp_path: Path
+    watching: Callable[..., Any], bad_png: Callable[[int], bytes], wait_for: Callable[..., None], tmp_path: Path
 ) -> None:
     folder = tmp_path / "camera"
     folder.mkdir()
@@ -71,7 +64,7 @@ def test_frames_there_and_arriving_are_inspected_once_also_after_a_restart(
 
 
 def test_a_file_being_written_is_read_only_when_complete(
-    watching: Callable[..., Any], bad_png: Callable[[int], bytes], tmp_path: Path
+    watching: Callable[..., Any], bad_png: Callable[[int], bytes], wait_for: Callable[..., None], tmp_path: Path
 ) -> None:
     folder = tmp_path / "camera"
     folder.mkdir()
@@ -88,7 +81,9 @@ def test_a_file_being_written_is_read_only_when_complete(
     assert problem is None and row.anomalous and inspector.blobs.read(row.image_sha256) == data
 
 
-def test_a_broken_frame_is_refused_once_and_not_stored(watching: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_broken_frame_is_refused_once_and_not_stored(
+    watching: Callable[..., Any], wait_for: Callable[..., None], tmp_path: Path
+) -> None:
     folder = tmp_path / "camera"
     folder.mkdir()
     inspector, reports = watching(folder, settle=0.1)
@@ -109,7 +104,7 @@ def start_watch(folder: Path, run: Path, db: str, images: Path, *options: str) -
 
 @pytest.mark.slow
 def test_kill_9_mid_stream_then_restart_inspects_every_frame_exactly_once(
-    runs: dict[str, Any], bad_png: Callable[[int], bytes], tmp_path: Path
+    runs: dict[str, Any], bad_png: Callable[[int], bytes], wait_for: Callable[..., None], tmp_path: Path
 ) -> None:
     folder, images = tmp_path / "camera", tmp_path / "images"
     folder.mkdir()
@@ -140,7 +135,11 @@ def test_kill_9_mid_stream_then_restart_inspects_every_frame_exactly_once(
 
 @pytest.mark.slow
 def test_watch_with_known_kinds_alerts_on_an_unseen_kind_naming_its_frames(
-    runs: dict[str, Any], known_kinds_file: Path, kind_png: Callable[[str, int], bytes], tmp_path: Path
+    runs: dict[str, Any],
+    known_kinds_file: Path,
+    kind_png: Callable[[str, int], bytes],
+    wait_for: Callable[..., None],
+    tmp_path: Path,
 ) -> None:
     folder, db = tmp_path / "camera", f"sqlite:///{tmp_path / 'results.db'}"
     folder.mkdir()
@@ -165,4 +164,37 @@ def test_watch_with_known_kinds_alerts_on_an_unseen_kind_naming_its_frames(
     [view] = new_kinds()
     assert total == 5 and all(r.anomalous for r in rows) and len(bright) == 2
     assert view.frames == sorted(bright) and sorted(view.alert.details["frames"]) == sorted(bright)
+    store.close()
+
+
+@pytest.mark.slow
+def test_an_alert_pending_when_watch_is_killed_is_sent_after_the_restart(
+    runs: dict[str, Any],
+    bad_png: Callable[[int], bytes],
+    receiver: Callable[..., Any],
+    wait_for: Callable[..., None],
+    tmp_path: Path,
+) -> None:
+    folder, db = tmp_path / "camera", f"sqlite:///{tmp_path / 'results.db'}"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.png").write_bytes(bad_png(i))
+    hook = receiver(1, 30.0)  # the first POST hangs past the webhook's timeout
+    store = ResultStore.open(db)
+    alerts = lambda: [(v.alert.id, v.alert.delivery) for v in store.alerts()]  # noqa: E731
+    options = ["--webhook", hook.url, "--webhook-retries", "0", "--alert-window", "3"]
+    watcher = start_watch(folder, runs["ssim_ae"][0], db, tmp_path / "images", *options)
+    try:
+        wait_for(lambda: len(hook.bodies) == 1 or watcher.poll() is not None, timeout=120)
+        assert watcher.poll() is None, watcher.stderr.read().decode() if watcher.stderr else ""
+        watcher.send_signal(signal.SIGKILL)  # while the POST waits for an answer
+        watcher.wait()
+        [(alert_id, delivery)] = alerts()
+        assert delivery == "pending"
+        watcher = start_watch(folder, runs["ssim_ae"][0], db, tmp_path / "images", *options)
+        wait_for(lambda: alerts() == [(alert_id, "delivered")], timeout=60)  # once the killed process's lease ran out
+    finally:
+        watcher.kill()
+        watcher.wait()
+    assert [b["id"] for b in hook.bodies] == [alert_id, alert_id] and store.inspections(InspectionFilter(), 1)[1] == 3
     store.close()

@@ -21,6 +21,7 @@ from aoikit.service.alerts import AlertDesk, RegionJudge
 from aoikit.service.blobs import BlobStore
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.metrics import ServiceMetrics
+from aoikit.service.outbox import StoreOutbox
 from aoikit.service.render import map_png, overlay_png
 from aoikit.service.settings import ServiceConfig
 from aoikit.service.store import Alert, Inspection, ResultStore, new_id
@@ -88,7 +89,7 @@ class Inspector:
         self.webhook = (
             None
             if config.webhook is None
-            else Webhook(config.webhook, config.webhook_retries, config.webhook_backoff, store.set_delivery)
+            else Webhook(config.webhook, config.webhook_retries, config.webhook_backoff, StoreOutbox(store))
         )
         self.alerts = AlertDesk(
             store,
