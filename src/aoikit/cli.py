@@ -1,22 +1,19 @@
 """Command line: parse, call the library, print."""
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from tqdm import tqdm
 from typer.core import TyperCommand
 
-from aoikit.errors import AoikitError
+from aoikit.cli_common import DEVICE_HELP, RUN_HELP, friendly
+from aoikit.cli_service import commands as service_commands
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
-F = TypeVar("F", bound=Callable[..., Any])
+app.add_typer(service_commands)
 LIST_OPTIONS = ("--windows",)
 """Options that take several values: ``--windows 7 11 15`` as well as ``--windows 7 --windows 11``."""
-DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
 
 
 class SpacedLists(TyperCommand):
@@ -37,29 +34,13 @@ class SpacedLists(TyperCommand):
         return super().parse_args(ctx, expanded)
 
 
-def _friendly(func: F) -> F:
-    """Print AoikitError as one line on stderr and exit 2, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AoikitError as exc:
-            for bar in list(tqdm._instances):  # end open progress lines, so the message starts on its own line
-                bar.close()
-            typer.echo(f"aoikit: error: {' '.join(str(exc).split())}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _names(text: str) -> list[str]:
     """The non-empty items of a comma-separated option."""
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
 @app.command()
-@_friendly
+@friendly
 def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
@@ -120,10 +101,10 @@ def train(
 
 
 @app.command()
-@_friendly
+@friendly
 def predict(
     images: Annotated[list[Path], typer.Argument(help="Images to inspect.")],
-    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
     out: Annotated[Path | None, typer.Option(help="Folder for panels (default: RUN/predictions).")] = None,
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
 ) -> None:
@@ -135,10 +116,10 @@ def predict(
 
 
 @app.command(cls=SpacedLists)
-@_friendly
+@friendly
 def evaluate(
     out: Annotated[Path | None, typer.Option(help="Report folder (default: RUN/eval or runs/baseline-KIND).")] = None,
-    run: Annotated[Path | None, typer.Option(help="Run folder written by 'aoikit train'.")] = None,
+    run: Annotated[Path | None, typer.Option(help=RUN_HELP)] = None,
     data: Annotated[str | None, typer.Option(help="Dataset (default: the run's).")] = None,
     category: Annotated[str | None, typer.Option()] = None,
     windows: Annotated[
@@ -161,7 +142,7 @@ def evaluate(
 
 
 @app.command()
-@_friendly
+@friendly
 def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/ssim_ae_study.yaml).")]) -> None:
     """Train and evaluate a grid of runs, skipping finished ones; write tables and the window figure."""
     from aoikit.sweep.study import load_study, run_study, write_outputs
@@ -173,9 +154,9 @@ def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/s
 
 
 @app.command()
-@_friendly
+@friendly
 def prelabel(
-    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
     images: Annotated[Path, typer.Option(help="Folder of images (searched recursively).")],
     out: Annotated[Path, typer.Option(help="Folder for label files and overlays.")] = Path("labels"),
     formats: Annotated[
@@ -199,7 +180,7 @@ def prelabel(
 
 
 @app.command()
-@_friendly
+@friendly
 def compare(
     data: Annotated[str, typer.Option(help="Dataset folder.")],
     out: Annotated[Path, typer.Option(help="Folder for the runs, Table 3, ROC and histograms.")],
@@ -243,7 +224,7 @@ def compare(
 
 
 @app.command()
-@_friendly
+@friendly
 def review(
     labels: Annotated[Path, typer.Argument(help="Folder written by 'aoikit prelabel'.")],
     images: Annotated[Path, typer.Option(help="Folder holding the labelled images.")],
@@ -262,7 +243,7 @@ def review(
 
 
 @app.command("review-export")
-@_friendly
+@friendly
 def review_export(
     labels: Annotated[Path, typer.Argument(help="Folder with review.json.")],
     out: Annotated[Path, typer.Option(help="Folder for the corrected labels.")],
@@ -278,98 +259,10 @@ def review_export(
         typer.echo(f"{kind}: {len(files)} file(s) in {out / kind}")
 
 
-DB_HELP = "Results database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB (default: RUN/inspections)."
-IMAGES_HELP = "Folder for frames, maps and overlays (default: RUN/inspections/images); share it with the database."
-
-
 @app.command()
-@_friendly
-def serve(
-    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
-    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
-    host: Annotated[str, typer.Option(help="Address to bind (off loopback every request needs the API key).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 8000,
-    images: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            envvar="AOIKIT_API_KEY", help="Key clients send as X-Aoikit-Token (default off loopback: a new one)."
-        ),
-    ] = None,
-    webhook: Annotated[str | None, typer.Option(help="URL each new alert is POSTed to as JSON.")] = None,
-    alert_window: Annotated[int | None, typer.Option(help="Frames per camera the rate alert looks at.")] = None,
-    false_alarm_rate: Annotated[
-        float | None, typer.Option(help="Rate alert: chance good parts trip it per check.")
-    ] = None,
-    max_upload_mb: Annotated[float | None, typer.Option(help="Largest request body in MiB.")] = None,
-    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
-    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
-) -> None:
-    """Serve the inspection API and the line's page; every result is kept in the database."""
-    from aoikit.service.server import inspection_server, open_inspector
-    from aoikit.service.settings import service_config
-
-    config = service_config(
-        max_upload_mb, webhook=webhook, alert_window=alert_window, false_alarm_rate=false_alarm_rate
-    )
-    with (
-        open_inspector(run, db, config, images, device=device, threads=threads) as inspector,
-        inspection_server(inspector, host, port, api_key) as server,
-    ):
-        typer.echo(f"inspecting with {inspector.describe()} at {server.url} (Ctrl+C to stop)")
-        server.serve()
-
-
-@app.command()
-@_friendly
-def watch(
-    folder: Annotated[Path, typer.Argument(help="Folder the camera writes frames into.")],
-    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
-    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
-    images: Annotated[Path | None, typer.Option(help=IMAGES_HELP)] = None,
-    camera: Annotated[str, typer.Option(help="Camera name stored with each frame.")] = "",
-    line: Annotated[str, typer.Option(help="Line name stored with each frame.")] = "",
-    settle: Annotated[float | None, typer.Option(help="Seconds a file must stand still before it is read.")] = None,
-    webhook: Annotated[str | None, typer.Option(help="URL each new alert is POSTed to as JSON.")] = None,
-    alert_window: Annotated[int | None, typer.Option(help="Frames per camera the rate alert looks at.")] = None,
-    false_alarm_rate: Annotated[
-        float | None, typer.Option(help="Rate alert: chance good parts trip it per check.")
-    ] = None,
-    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "cpu",
-    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
-) -> None:
-    """Inspect each frame written into FOLDER once, into the same database and alerts as 'serve'."""
-    import threading
-
-    from aoikit.service.inspector import FrameMeta
-    from aoikit.service.server import open_inspector
-    from aoikit.service.settings import service_config
-    from aoikit.service.watch import FolderWatcher
-
-    def report(path: Path, row: Any, problem: str | None) -> None:
-        if row is None:
-            typer.echo(f"refused   {path}: {problem}")
-        else:
-            typer.echo(f"{'ANOMALOUS' if row.anomalous else 'good':9s} score {row.score:.4f}  {path}  {row.id}")
-
-    config = service_config(
-        settle=settle, webhook=webhook, alert_window=alert_window, false_alarm_rate=false_alarm_rate
-    )
-    with open_inspector(run, db, config, images, device=device, threads=threads) as inspector:
-        watcher = FolderWatcher(folder, inspector, FrameMeta(line=line, camera=camera), report=report)
-        typer.echo(f"watching {folder} with {inspector.describe()} (Ctrl+C to stop)")
-        try:
-            watcher.run(threading.Event())
-        except KeyboardInterrupt:
-            typer.echo("stopped")
-
-
-@app.command()
-@_friendly
+@friendly
 def export(
-    run: Annotated[Path, typer.Option(help="Run folder written by 'aoikit train'.")],
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
     out: Annotated[Path | None, typer.Option(help="Export folder (default: RUN/export-FORMAT).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export in --out.")] = False,
@@ -384,7 +277,7 @@ def export(
 
 
 @app.command()
-@_friendly
+@friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
     epochs: Annotated[int, typer.Option()] = 15,

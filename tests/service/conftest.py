@@ -7,13 +7,18 @@ unreachable.
 """
 
 import io
+import json
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -51,6 +56,21 @@ def bad_image(seed: int) -> np.ndarray:
     """A good frame with a black square in it."""
     image = good_image(seed)
     image[20:44, 20:44] = 0.0
+    return image
+
+
+def kind_image(kind: str, seed: int) -> np.ndarray:
+    """A good frame with one defect of ``kind``: "dark" (a black square of 14 to 19 px anywhere) or "bright" (a
+    white line across)."""
+    rng = np.random.default_rng(seed)
+    image = good_image(seed)
+    if kind == "dark":
+        side = int(rng.integers(14, 20))
+        x, y = (int(v) for v in rng.integers(8, SIZE - 8 - side, 2))
+        image[y : y + side, x : x + side] = 0.0
+    else:
+        y = int(rng.integers(16, 48))
+        cv2.line(image, (8, y), (56, y + int(rng.integers(-8, 9))), 1.0, 2)
     return image
 
 
@@ -117,6 +137,98 @@ def open_service(runs: dict[str, tuple[Path, list[bytes]]], tmp_path: Path) -> I
 def bad_png() -> Callable[[int], bytes]:
     """PNG bytes of a frame with a black square, different per seed."""
     return lambda seed: png(bad_image(seed))
+
+
+@pytest.fixture(scope="session")
+def kind_png() -> Callable[[str, int], bytes]:
+    """PNG bytes of a frame with a defect of a kind (:func:`kind_image`), different per seed."""
+    return lambda kind, seed: png(kind_image(kind, seed))
+
+
+def write_labelled(root: Path) -> Path:
+    """A dataset folder: good frames, and dark squares under defect/dark with their masks (no bright lines)."""
+    for folder in ("good", "defect/dark", "masks/dark"):
+        (root / folder).mkdir(parents=True)
+    for i in range(10):
+        (root / "good" / f"{i}.png").write_bytes(png(good_image(100 + i)))
+    for i in range(8):
+        image = kind_image("dark", 200 + i)
+        (root / "defect" / "dark" / f"{i}.png").write_bytes(png(image))
+        (root / "masks" / "dark" / f"{i}.png").write_bytes(png((image == 0).astype(np.float32)))
+    return root
+
+
+@pytest.fixture(scope="session")
+def labelled() -> Callable[[Path], Path]:
+    """``labelled(root)``: write :func:`write_labelled`'s dataset folder at ``root``."""
+    return write_labelled
+
+
+@pytest.fixture(scope="session")
+def known_kinds_file(runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Known kinds of the SSIM-AE run written by ``aoikit known-kinds`` from :func:`write_labelled`'s dataset."""
+    from typer.testing import CliRunner
+
+    from aoikit.cli import app
+
+    root = tmp_path_factory.mktemp("known")
+    data, out = write_labelled(root / "data"), root / "kinds.json"
+    result = CliRunner().invoke(
+        app, ["known-kinds", "--run", str(runs["ssim_ae"][0]), "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+class Receiver:
+    """A loopback HTTP server that answers 500 to the first ``failures`` POSTs (after ``delay`` seconds: longer than
+    the webhook's timeout, a receiver that hangs), then 204; keeps the bodies."""
+
+    def __init__(self, failures: int, delay: float = 0.0) -> None:
+        self.failures = failures
+        self.bodies: list[dict[str, Any]] = []
+        self.times: list[float] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.times.append(time.monotonic())
+                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                failing = len(outer.bodies) <= outer.failures
+                if failing:
+                    time.sleep(delay)
+                self.send_response(500 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    """``receiver(failures, delay=0.0)``: a :class:`Receiver` on a free loopback port, shut after the test."""
+    made: list[Receiver] = []
+    yield lambda *args: made.append(Receiver(*args)) or made[-1]
+    for r in made:
+        r.server.shutdown()
+        r.server.server_close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., None]:
+    """``wait_for(condition, timeout=20.0)``: poll ``condition`` until true; fail after ``timeout`` seconds."""
+    return _wait_for
 
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

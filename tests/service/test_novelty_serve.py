@@ -39,5 +39,6 @@ def test_an_export_folder_is_served_through_onnxruntime_and_new_kinds_become_ale
         second, _ = inspector.inspect(bad_png(2), FrameMeta(camera="c"), "api")
         assert first.backend == "onnxruntime" and second.anomalous
         views = [v for v in inspector.store.alerts() if v.alert.kind == "new_kind"]
-    assert len(views) == 1 and views[0].frames == [second.id]
-    assert "new kind of anomaly" in views[0].alert.message
+    assert len(views) == 1 and views[0].frames == sorted([first.id, second.id])
+    assert views[0].alert.details["frames"] == [first.id, second.id]
+    assert "new kind of anomaly" in views[0].alert.message and second.id in views[0].alert.message

@@ -1,4 +1,5 @@
-"""``aoikit serve`` as real processes: two servers sharing one PostgreSQL database, and one-line start errors."""
+"""``aoikit serve`` as real processes: two servers sharing one PostgreSQL database, new-kind alerts from saved known
+kinds, and one-line start errors."""
 
 import json
 import os
@@ -106,6 +107,33 @@ def test_two_servers_share_one_postgresql_database(
     open_alerts = get(f"{first}/v1/alerts?status=open")["items"]
     assert [a["kind"] for a in open_alerts] == ["rate"]  # both saw the burst; one alert was raised
     assert get(f"{second}/readyz")["database"] == "postgresql"
+
+
+def new_kind_alerts(url: str) -> list[dict[str, Any]]:
+    return [a for a in get(f"{url}/v1/alerts")["items"] if a["kind"] == "new_kind"]
+
+
+@pytest.mark.slow
+def test_serve_with_known_kinds_alerts_on_an_unseen_kind_naming_its_frames(
+    servers: Callable[..., list[str]],
+    db_url: str,
+    runs: dict[str, Any],
+    known_kinds_file: Path,
+    kind_png: Callable[[str, int], bytes],
+    tmp_path: Path,
+) -> None:
+    run = str(runs["ssim_ae"][0])
+    options = ["--known-kinds", str(known_kinds_file), "--new-kind-support", "2"]
+    [url] = servers(1, "--run", run, "--db", db_url, "--images", str(tmp_path / "images"), *options)
+    dark = [post(url, kind_png("dark", 300 + i), camera="cam1") for i in range(4)]
+    assert all(a["decision"] == "anomalous" and a["regions"] for a in dark)
+    assert new_kind_alerts(url) == []  # dark squares are a known kind, however many
+    bright = [post(url, kind_png("bright", 400 + i), camera="cam1")["id"] for i in range(2)]
+    [alert] = new_kind_alerts(url)
+    assert sorted(f["id"] for f in alert["frames"]) == sorted(bright)
+    assert alert["details"]["frames"] == bright and all(i in alert["message"] for i in bright)
+    assert {r["frame"] for r in alert["details"]["regions"]} == set(bright)
+    assert alert["details"]["known_kinds"] == ["dark"]
 
 
 @pytest.mark.parametrize(

@@ -60,19 +60,22 @@ def rate_test(decisions: Sequence[bool], expected: float) -> RateTest:
 class NewKind:
     """A new kind of anomaly a :class:`RegionJudge` saw in one frame.
 
-    ``key`` names the kind: while an alert with the same key is open, no second one is raised.
+    ``key`` names the kind: while an alert with the same key is open, no second one is raised. ``frames`` are the
+    ids of the stored frames that show it besides the one judged (earlier frames the judge was given).
     """
 
     message: str
     key: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    frames: list[str] = field(default_factory=list)
 
 
 class RegionJudge(Protocol):
     """Looks at an anomalous frame's regions and says which, if any, are a kind not seen before."""
 
-    def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region]) -> list[NewKind]:
-        """New kinds in ``image`` (H×W float in [0, 1]), given its analysis and its outlined regions."""
+    def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region], frame: str) -> list[NewKind]:
+        """New kinds in ``image`` (H×W float in [0, 1]), given its analysis, its outlined regions and the id of its
+        stored inspection (``frame``)."""
         ...
 
 
@@ -124,10 +127,11 @@ class AlertDesk:
         return test
 
     def new_kinds(self, frame: Inspection, kinds: Sequence[NewKind]) -> None:
-        """Store an alert for each new kind a judge found in ``frame``."""
+        """Store an alert for each new kind a judge found in ``frame``, naming ``frame`` and the kind's frames."""
         for kind in kinds:
             open_key = None if kind.key is None else f"new_kind:{kind.key}"
-            self._raise("new_kind", frame.camera, open_key, kind.message, dict(kind.details), [frame.id])
+            frames = [*kind.frames, frame.id]
+            self._raise("new_kind", frame.camera, open_key, kind.message, dict(kind.details), frames)
 
     def _raise(
         self, kind: str, camera: str, open_key: str | None, message: str, details: dict[str, Any], frames: list[str]

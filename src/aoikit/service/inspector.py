@@ -21,6 +21,7 @@ from aoikit.service.alerts import AlertDesk, RegionJudge
 from aoikit.service.blobs import BlobStore
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.metrics import ServiceMetrics
+from aoikit.service.outbox import StoreOutbox
 from aoikit.service.render import map_png, overlay_png
 from aoikit.service.settings import ServiceConfig
 from aoikit.service.store import Alert, Inspection, ResultStore, new_id
@@ -63,7 +64,8 @@ class Inspector:
         blobs: where frames, maps and overlays are written.
         model: what the results name as their model.
         config: limits and alert settings.
-        judge: asked about the regions of each anomalous frame; any new kinds it names become alerts.
+        judge: asked about the regions of each anomalous frame (with its stored id); any new kinds it names become
+            alerts.
     """
 
     def __init__(
@@ -87,7 +89,7 @@ class Inspector:
         self.webhook = (
             None
             if config.webhook is None
-            else Webhook(config.webhook, config.webhook_retries, config.webhook_backoff, store.set_delivery)
+            else Webhook(config.webhook, config.webhook_retries, config.webhook_backoff, StoreOutbox(store))
         )
         self.alerts = AlertDesk(
             store,
@@ -182,7 +184,7 @@ class Inspector:
         test = self.alerts.check_rate(row.camera)
         self.metrics.anomaly_rate.labels(row.camera).set(test.rate)
         if row.anomalous and self.judge is not None:
-            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions))
+            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions, frame=row.id))
         return row, True
 
     def _announce(self, alert: Alert, frames: list[str]) -> None:

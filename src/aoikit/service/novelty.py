@@ -12,8 +12,9 @@ unknown kind takes part.
 regions that resemble each other (chained pairwise distances within the pooled threshold) in ``support``
 different frames among the last ``window``. One odd region raises nothing, and neither do unrelated odd regions of
 known kinds: a new kind is a new cluster. It satisfies the service's ``RegionJudge`` protocol:
-``judge(image, analysis, regions) -> list[NewKind]`` (:class:`aoikit.service.alerts.NewKind`), one per alert; its
-details list the frames and, per region, :meth:`FarRegion.to_dict`.
+``judge(image, analysis, regions, frame) -> list[NewKind]`` (:class:`aoikit.service.alerts.NewKind`), one per
+alert, naming the frames of its regions (the service passes each stored inspection's id); its details list them
+too and, per region, :meth:`FarRegion.to_dict`.
 """
 
 import json
@@ -34,6 +35,10 @@ from aoikit.service.descriptors import FEATURES, describe_regions
 FORMAT = "aoikit.known_kinds/1"
 MIN_KNOWN = 5
 """Fewest known regions the thresholds are calibrated on."""
+SUPPORT = 3
+"""Frames with similar far regions a "new kind" alert needs, by default."""
+WINDOW = 30
+"""Newest frames searched for that support, by default."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ class FarRegion:
     """One region of a "new kind" alert.
 
     Attributes:
-        frame: the frame holding it (the id passed to :meth:`NoveltyJudge.judge`, else the judge's frame count).
+        frame: the frame holding it (the id passed to :meth:`NoveltyJudge.judge`, the service's inspection id; else
+            the judge's frame count).
         box: ``(x0, y0, x1, y1)`` in that frame, x1 and y1 exclusive.
         distance: its distance to the known kinds in units of the threshold; above 1.
         nearest: the kind of its nearest known region(s).
@@ -223,17 +229,27 @@ class KnownKinds:
             raise AoikitError(f"not a known-kinds file ({exc.__class__.__name__}: {exc})") from None
 
     def save(self, path: Path) -> None:
-        """Write :meth:`to_dict` as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict()) + "\n")
+        """Write :meth:`to_dict` as JSON (creating the folder)."""
+        text = json.dumps(self.to_dict()) + "\n"
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
+        except OSError as exc:
+            raise AoikitError(f"{path}: cannot write known kinds ({exc.strerror or exc})") from None
 
     @classmethod
     def load(cls, path: Path) -> "KnownKinds":
         """Read a file written by :meth:`save`."""
         try:
             data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise AoikitError(f"{path}: cannot read known kinds ({exc})") from None
-        return cls.from_dict(data)
+        except OSError as exc:
+            raise AoikitError(f"{path}: cannot read known kinds ({exc.strerror or exc})") from None
+        except ValueError as exc:
+            raise AoikitError(f"{path}: not a known-kinds file (not JSON: {exc})") from None
+        try:
+            return cls.from_dict(data)
+        except AoikitError as exc:
+            raise AoikitError(f"{path}: {exc}") from None
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
@@ -257,7 +273,9 @@ class NoveltyJudge:
         map_window: the SSIM window of the map to describe regions with (default: the analysis's first).
     """
 
-    def __init__(self, known: KnownKinds, support: int = 3, window: int = 30, map_window: int | None = None) -> None:
+    def __init__(
+        self, known: KnownKinds, support: int = SUPPORT, window: int = WINDOW, map_window: int | None = None
+    ) -> None:
         if support < 1 or window < support:
             raise AoikitError(f"need 1 ≤ support ≤ window, got support={support}, window={window}")
         self.known = known
@@ -325,7 +343,7 @@ class NoveltyJudge:
             f"({names}) lie beyond the calibrated distance of every known kind ({', '.join(self.known.kind_names)})"
         )
         details = {"frames": frames, "regions": [r.to_dict() for r in regions], "known_kinds": self.known.kind_names}
-        return [NewKind(message, None, details)]
+        return [NewKind(message, None, details, [str(f) for f in frames])]
 
     def acknowledge(self, alert: NewKind, kind: str) -> None:
         """A person named the alert's regions ``kind`` (a known one, or a new one): from now on they are known."""

@@ -14,6 +14,7 @@ from aoikit.service.alerts import RegionJudge
 from aoikit.service.app import make_app
 from aoikit.service.blobs import BlobStore
 from aoikit.service.inspector import Inspector, ModelInfo, model_version
+from aoikit.service.novelty import KnownKinds, NoveltyJudge
 from aoikit.service.settings import ServiceConfig
 from aoikit.service.store import ResultStore
 from aoikit.service.store.database import sqlite_url
@@ -46,21 +47,34 @@ def open_inspector(
         config: limits and alert settings.
         images: folder for frames, maps and overlays (default ``run/inspections/images``); servers sharing a
             database should share it too.
-        judge: the new-kind judge, if any.
+        judge: the new-kind judge (default: one on ``config.known_kinds`` when it names a file, else none).
         device: inference device.
         threads: torch CPU threads (default: every core).
     """
+    config = config or ServiceConfig()
+    judge = judge or novelty_judge(config)
     configure_runtime(threads)
     detector = load_run(run, device)
     model = ModelInfo(detector.config.model, model_version(run if is_export(run) else run / "model"), detector.backend)
     store = ResultStore.open(db or default_db(run))
     blobs = BlobStore(images or run / "inspections" / "images")
-    inspector = Inspector(detector, store, blobs, model, config or ServiceConfig(), judge)
+    inspector = Inspector(detector, store, blobs, model, config, judge)
     try:
         inspector.warm_up()
         yield inspector
     finally:
         inspector.close()
+
+
+def novelty_judge(config: ServiceConfig) -> NoveltyJudge | None:
+    """A judge of new kinds on the known kinds ``config`` names (None when it names none).
+
+    Raises:
+        AoikitError: the file cannot be read or holds no known kinds of this version.
+    """
+    if config.known_kinds is None:
+        return None
+    return NoveltyJudge(KnownKinds.load(config.known_kinds), config.new_kind_support, config.new_kind_window)
 
 
 def api_key_for(host: str, api_key: str | None) -> tuple[str | None, bool]:

@@ -1,10 +1,12 @@
 """Settings of the inspection service and the folder watcher, checked once when made; defaults live here."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aoikit.data.image_io import MAX_PIXELS
 from aoikit.errors import AoikitError
+from aoikit.service.novelty import SUPPORT, WINDOW
 
 MB = 1 << 20
 
@@ -24,6 +26,10 @@ class ServiceConfig:
         webhook_retries: further tries after a failed delivery.
         webhook_backoff: seconds before the first retry; doubled before each next one.
         settle: seconds a watched file must stand still before it is read (without a close-write event).
+        known_kinds: known kinds saved by ``aoikit known-kinds`` (:meth:`KnownKinds.save`); with them, recurring
+            regions unlike every known kind raise "new kind" alerts (none: no such alerts).
+        new_kind_support: frames with similar unknown regions a "new kind" alert needs.
+        new_kind_window: the newest this many frames are searched for that support.
     """
 
     max_upload: int = 20 * MB
@@ -36,9 +42,12 @@ class ServiceConfig:
     webhook_retries: int = 5
     webhook_backoff: float = 1.0
     settle: float = 1.0
+    known_kinds: Path | None = None
+    new_kind_support: int = SUPPORT
+    new_kind_window: int = WINDOW
 
     def __post_init__(self) -> None:
-        positive = ("max_upload", "max_pixels", "max_batch", "alert_window")
+        positive = ("max_upload", "max_pixels", "max_batch", "alert_window", "new_kind_support", "new_kind_window")
         for name in positive:
             if getattr(self, name) < 1:
                 raise AoikitError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -50,6 +59,8 @@ class ServiceConfig:
             raise AoikitError("min_region_area must be ≥ 1; webhook_retries, webhook_backoff and settle ≥ 0")
         if self.webhook is not None and not self.webhook.startswith(("http://", "https://")):
             raise AoikitError(f"webhook must be an http:// or https:// URL, got {self.webhook!r}")
+        if self.new_kind_support > self.new_kind_window:
+            raise AoikitError("new_kind_support must be at most new_kind_window (frames searched for it)")
 
 
 def service_config(max_upload_mb: float | None = None, **options: Any) -> ServiceConfig:

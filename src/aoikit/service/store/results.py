@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from aoikit.service.store.database import connect
 from aoikit.service.store.schema import Alert, AlertFrame, Inspection
 
 Q = TypeVar("Q", bound=Select[Any])
+PENDING = "pending"
+DELIVERED = "delivered"
 
 
 def new_id() -> str:
@@ -148,15 +150,37 @@ class ResultStore:
             return True
 
     def set_delivery(self, alert_id: str, delivery: str, attempts: int) -> None:
-        """Record how delivering alert ``alert_id`` to the webhook went."""
-        with self._session.begin() as session:
-            session.execute(update(Alert).where(Alert.id == alert_id).values(delivery=delivery, attempts=attempts))
+        """Record how delivering alert ``alert_id`` to the webhook went (``attempts`` more POSTs) and free its
+        claim; an alert delivered already stays delivered."""
+        query = update(Alert).where(Alert.id == alert_id, Alert.delivery != DELIVERED)
+        with self.engine.begin() as connection:
+            connection.execute(query.values(delivery=delivery, attempts=Alert.attempts + attempts, claimed_until=None))
+
+    def claim_alert(self, alert_id: str, now: datetime, until: datetime) -> bool:
+        """Hold pending alert ``alert_id`` until ``until`` unless it is settled or another claim holds it at ``now``;
+        whether it is held now. One conditional UPDATE: of processes claiming at once, one wins."""
+        query = update(Alert).where(Alert.id == alert_id, Alert.delivery == PENDING, _unclaimed(now))
+        with self.engine.begin() as connection:
+            return connection.execute(query.values(claimed_until=until)).rowcount == 1
+
+    def release_alert(self, alert_id: str) -> None:
+        """Free the claim on alert ``alert_id``, leaving it as it is."""
+        with self.engine.begin() as connection:
+            connection.execute(update(Alert).where(Alert.id == alert_id).values(claimed_until=None))
+
+    def unsent_alerts(self, now: datetime, limit: int = 100) -> list[AlertView]:
+        """The oldest pending alerts that no claim holds at ``now``, with the frames each names."""
+        query = select(Alert).where(Alert.delivery == PENDING, _unclaimed(now))
+        return self._views(query.order_by(Alert.created_at, Alert.id).limit(limit))
 
     def alerts(self, open_only: bool = False, limit: int = 100) -> list[AlertView]:
         """The newest alerts (open ones only if asked) with the frames each names."""
         query = select(Alert).order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
         if open_only:
             query = query.where(Alert.closed_at.is_(None))
+        return self._views(query)
+
+    def _views(self, query: Select[Alert]) -> list[AlertView]:
         with self._session() as session:
             rows = list(session.scalars(query))
             links = session.execute(
@@ -168,6 +192,11 @@ class ResultStore:
             for alert_id, inspection_id in links:
                 frames.setdefault(alert_id, []).append(inspection_id)
             return [AlertView(a, sorted(frames.get(a.id, []))) for a in rows]
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    """An alert no claim holds at ``now``."""
+    return or_(Alert.claimed_until.is_(None), Alert.claimed_until <= now)
 
 
 def _filtered(query: Q, where: InspectionFilter) -> Q:

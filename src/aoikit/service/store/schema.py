@@ -71,7 +71,12 @@ class Inspection(Base):
 
 class Alert(Base):
     """A raised alert. ``open_key`` ("KIND:camera") is set while it is open and unique, so however many
-    processes share the database, one alert of a kind is open per camera; closing clears it."""
+    processes share the database, one alert of a kind is open per camera; closing clears it.
+
+    ``delivery`` is "none" (no webhook), "pending", "delivered" or "failed"; ``attempts`` counts the webhook POSTs
+    recorded. While a process POSTs a pending alert it holds it until ``claimed_until`` (see
+    :mod:`aoikit.service.webhook`).
+    """
 
     __tablename__ = "alerts"
 
@@ -85,6 +90,7 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     delivery: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class AlertFrame(Base):
