@@ -32,6 +32,10 @@ KnownKindsFile = Annotated[
     Path | None,
     typer.Option(help="Known kinds written by 'aoikit known-kinds': recurring regions unlike all of them alert."),
 ]
+SupervisedRun = Annotated[
+    Path | None,
+    typer.Option(help="A supervised run that names each region's defect type; regions it does not explain alert."),
+]
 NewKindSupport = Annotated[int | None, typer.Option(help="Frames with similar unknown regions a new-kind alert needs.")]
 NewKindWindow = Annotated[int | None, typer.Option(help="Newest frames searched for that support.")]
 Device = Annotated[str, typer.Option(help=DEVICE_HELP)]
@@ -45,6 +49,7 @@ SETTINGS = (
     "alert_window",
     "false_alarm_rate",
     "known_kinds",
+    "supervised",
     "new_kind_support",
     "new_kind_window",
 )
@@ -79,6 +84,7 @@ def serve(
     alert_window: AlertWindow = None,
     false_alarm_rate: FalseAlarmRate = None,
     known_kinds: KnownKindsFile = None,
+    supervised: SupervisedRun = None,
     new_kind_support: NewKindSupport = None,
     new_kind_window: NewKindWindow = None,
     max_upload_mb: Annotated[float | None, typer.Option(help="Largest request body in MiB.")] = None,
@@ -115,6 +121,7 @@ def watch(
     alert_window: AlertWindow = None,
     false_alarm_rate: FalseAlarmRate = None,
     known_kinds: KnownKindsFile = None,
+    supervised: SupervisedRun = None,
     new_kind_support: NewKindSupport = None,
     new_kind_window: NewKindWindow = None,
     device: Device = "cpu",

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -76,6 +76,15 @@ class RegionJudge(Protocol):
     def judge(self, image: np.ndarray, analysis: Analysis, regions: list[Region], frame: str) -> list[NewKind]:
         """New kinds in ``image`` (H×W float in [0, 1]), given its analysis, its outlined regions and the id of its
         stored inspection (``frame``)."""
+        ...
+
+
+@runtime_checkable
+class RegionNamer(Protocol):
+    """Names the regions of a frame (their ``class_name``) before they are stored."""
+
+    def name(self, image: np.ndarray, regions: list[Region]) -> list[Region]:
+        """``regions`` of ``image``, each with its kind as ``class_name``."""
         ...
 
 

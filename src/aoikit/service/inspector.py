@@ -17,7 +17,7 @@ from aoikit.data.image_io import read_gray
 from aoikit.detector import Detector
 from aoikit.errors import DataError
 from aoikit.labels.regions import RegionConfig, extract_regions
-from aoikit.service.alerts import AlertDesk, RegionJudge
+from aoikit.service.alerts import AlertDesk, RegionJudge, RegionNamer
 from aoikit.service.blobs import BlobStore
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.metrics import ServiceMetrics
@@ -65,7 +65,7 @@ class Inspector:
         model: what the results name as their model.
         config: limits and alert settings.
         judge: asked about the regions of each anomalous frame (with its stored id); any new kinds it names become
-            alerts.
+            alerts. A judge that can ``name`` regions (:class:`RegionNamer`) names them before they are stored.
     """
 
     def __init__(
@@ -153,6 +153,9 @@ class Inspector:
         regions = extract_regions(
             anomaly_map, RegionConfig(threshold=detector.threshold_, min_area=self.config.min_region_area)
         )
+        if regions and isinstance(self.judge, RegionNamer):
+            with self._model_lock:
+                regions = self.judge.name(image, regions)
         row = Inspection(
             id=new_id(),
             created_at=datetime.now(UTC),

@@ -18,6 +18,7 @@ from aoikit.service.novelty import KnownKinds, NoveltyJudge
 from aoikit.service.settings import ServiceConfig
 from aoikit.service.store import ResultStore
 from aoikit.service.store.database import sqlite_url
+from aoikit.service.supervised_judge import SupervisedJudge
 from aoikit.webguard import BoundServer, bind, is_loopback, new_token, server_url
 
 MIN_KEY = 16
@@ -47,12 +48,12 @@ def open_inspector(
         config: limits and alert settings.
         images: folder for frames, maps and overlays (default ``run/inspections/images``); servers sharing a
             database should share it too.
-        judge: the new-kind judge (default: one on ``config.known_kinds`` when it names a file, else none).
+        judge: the new-kind judge (default: one on ``config.known_kinds`` or ``config.supervised``, else none).
         device: inference device.
         threads: torch CPU threads (default: every core).
     """
     config = config or ServiceConfig()
-    judge = judge or novelty_judge(config)
+    judge = judge or novelty_judge(config, device)
     configure_runtime(threads)
     detector = load_run(run, device)
     model = ModelInfo(detector.config.model, model_version(run if is_export(run) else run / "model"), detector.backend)
@@ -66,15 +67,19 @@ def open_inspector(
         inspector.close()
 
 
-def novelty_judge(config: ServiceConfig) -> NoveltyJudge | None:
-    """A judge of new kinds on the known kinds ``config`` names (None when it names none).
+def novelty_judge(config: ServiceConfig, device: str = "cpu") -> RegionJudge | None:
+    """A judge of new kinds on the known kinds or the supervised run ``config`` names (None when it names none).
 
     Raises:
-        AoikitError: the file cannot be read or holds no known kinds of this version.
+        AoikitError: the file cannot be read or holds no known kinds of this version, or the run is no
+            calibrated supervised run.
     """
+    support, window = config.new_kind_support, config.new_kind_window
+    if config.supervised is not None:
+        return SupervisedJudge(load_run(config.supervised, device), support, window)  # type: ignore[arg-type]
     if config.known_kinds is None:
         return None
-    return NoveltyJudge(KnownKinds.load(config.known_kinds), config.new_kind_support, config.new_kind_window)
+    return NoveltyJudge(KnownKinds.load(config.known_kinds), support, window)
 
 
 def api_key_for(host: str, api_key: str | None) -> tuple[str | None, bool]:

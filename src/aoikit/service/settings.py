@@ -28,6 +28,8 @@ class ServiceConfig:
         settle: seconds a watched file must stand still before it is read (without a close-write event).
         known_kinds: known kinds saved by ``aoikit known-kinds`` (:meth:`KnownKinds.save`); with them, recurring
             regions unlike every known kind raise "new kind" alerts (none: no such alerts).
+        supervised: a supervised run (``aoikit train --model unet``) that names each region's defect type;
+            recurring regions it does not explain raise "new kind" alerts (instead of ``known_kinds``).
         new_kind_support: frames with similar unknown regions a "new kind" alert needs.
         new_kind_window: the newest this many frames are searched for that support.
     """
@@ -43,6 +45,7 @@ class ServiceConfig:
     webhook_backoff: float = 1.0
     settle: float = 1.0
     known_kinds: Path | None = None
+    supervised: Path | None = None
     new_kind_support: int = SUPPORT
     new_kind_window: int = WINDOW
 
@@ -57,6 +60,8 @@ class ServiceConfig:
             raise AoikitError(f"false_alarm_rate must lie strictly between 0 and 1, got {self.false_alarm_rate}")
         if self.min_region_area < 1 or min(self.webhook_retries, self.webhook_backoff, self.settle) < 0:
             raise AoikitError("min_region_area must be ≥ 1; webhook_retries, webhook_backoff and settle ≥ 0")
+        if self.known_kinds is not None and self.supervised is not None:
+            raise AoikitError("give known kinds or a supervised run for new-kind alerts, not both")
         if self.webhook is not None and not self.webhook.startswith(("http://", "https://")):
             raise AoikitError(f"webhook must be an http:// or https:// URL, got {self.webhook!r}")
         if self.new_kind_support > self.new_kind_window:

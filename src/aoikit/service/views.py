@@ -7,8 +7,10 @@ from aoikit.service.store import Alert, Inspection
 
 
 def region_json(region: Region) -> dict[str, Any]:
-    """A region as stored: box ``[x0, y0, x1, y1]`` (x1, y1 exclusive), outline ``[[x, y], …]``, scores, area."""
+    """A region as stored: box ``[x0, y0, x1, y1]`` (x1, y1 exclusive), outline ``[[x, y], …]``, scores, area and
+    kind (``class_name``: "anomaly", or a type named by a supervised run)."""
     return {
+        "class_name": region.class_name,
         "box": list(region.box),
         "polygon": [list(point) for point in region.polygon],
         "score_max": region.score_max,

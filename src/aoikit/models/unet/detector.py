@@ -130,17 +130,25 @@ class UNetDetector(OneNetworkBackend, Detector):
         amap = 1.0 - self._probabilities(x)[0]
         return dict.fromkeys(windows, amap), x, None
 
-    def defect_types(self, image: np.ndarray, masks: Sequence[np.ndarray]) -> list[str]:
-        """The most probable defect type inside each region (bool masks of the image's size)."""
+    def class_probabilities(self, image: np.ndarray) -> np.ndarray:
+        """(classes, H, W): each class's probability at each pixel of ``image`` (class 0: background)."""
         self._check_fitted()
         x, _ = self._prepare(image)
-        probs = [self._to_image(p, None, image, None) for p in self._probabilities(x)[1:]]
+        return np.stack([self._to_image(p, None, image, None) for p in self._probabilities(x)])
+
+    def defect_types(self, image: np.ndarray, masks: Sequence[np.ndarray]) -> list[str]:
+        """The most probable defect type inside each region (bool masks of the image's size)."""
+        probs = self.class_probabilities(image)[1:]
         names = []
         for mask in masks:
             if mask.shape != image.shape or not mask.any():
                 raise AoikitError(f"a region mask must be a non-empty bool array of shape {image.shape}")
-            names.append(self.classes_[int(np.argmax([p[mask].mean() for p in probs]))])
+            names.append(self.type_in(probs[:, mask]))
         return names
+
+    def type_in(self, type_probs: np.ndarray) -> str:
+        """The defect type with the highest mean probability over the pixels of ``type_probs`` (types × pixels)."""
+        return self.classes_[int(np.argmax(type_probs.mean(axis=1)))]
 
     def _state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         return {"classes_": list(self.classes_)}, {}
