@@ -8,41 +8,30 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aoikit.detector import IMAGE_SCORES, Detector, DetectorConfig
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.models import create_model
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
+from aoikit.models.frame_config import FrameConfig
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 
 @dataclass
-class DRAEMDetectorConfig(DetectorConfig):
-    """``image_size``: side of the square working frame (a multiple of the network's ``multiple``).
-    ``model_config``: the network's widths, depth and stem (:class:`DRAEMConfig`). ``image_score``: "max" of
-    the map smoothed with ``score_sigma`` (pixels of the image's own size), or "area" (see the base).
-    ``window`` does not change DRAEM's maps; every window gets the same map. Intensity matching is on by default."""
+class DRAEMDetectorConfig(FrameConfig):
+    """See :class:`FrameConfig`; ``model_config``: the network's widths, depth and stem (:class:`DRAEMConfig`)."""
 
     model: str = "draem"
-    match_intensity: bool = True
-    image_size: int = 256
-    score_sigma: float = 8.0
-    image_score: str = "max"
-    area_quantile: float = 0.99
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         if self.model != "draem":
             raise AoikitError(f"the DRAEM family serves the model 'draem', got {self.model!r}")
-        if self.image_score not in IMAGE_SCORES:
-            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
-        if self.score_sigma < 0 or not 0.0 < self.area_quantile < 1.0:
-            raise AoikitError("score_sigma must be ≥ 0 and area_quantile strictly between 0 and 1")
-        multiple = self.network().config.multiple
-        if self.image_size < multiple or self.image_size % multiple:
-            raise AoikitError(f"image_size must be a positive multiple of {multiple}, got {self.image_size}")
+        super().__post_init__()
+
+    def frame_multiple(self) -> int:
+        return self.network().config.multiple
 
     def network(self) -> DRAEM:
         """A fresh network of the configured size."""

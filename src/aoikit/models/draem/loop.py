@@ -1,6 +1,5 @@
 """DRAEM training: random crops of good images with synthetic anomalies, Adam, validation, checkpoints, resume."""
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,41 +16,30 @@ from aoikit.models.draem.anomalies import AnomalySynthesizer
 from aoikit.models.draem.loss import draem_loss, focal_loss
 from aoikit.models.draem.network import DRAEM
 from aoikit.runtime import setup_runtime
-from aoikit.training import checkpoint_exists, load_training_state, save_checkpoint
-from aoikit.training.history import plot_history, write_history
+from aoikit.training.epochs import BestAPEpochs, CropSchedule, descend, step_down_lr
 
 PLOTTED = {"loss": "training loss", "val_focal": "validation focal loss", "val_ap": "validation pixel AP"}
 
 
 @dataclass
-class DRAEMTrainConfig:
-    """Optimisation and anomaly settings.
+class DRAEMTrainConfig(CropSchedule):
+    """Optimisation (:class:`CropSchedule`) and anomaly settings.
 
-    An epoch is ``steps_per_epoch`` batches of ``crop_size`` crops; the learning rate drops 5× after
-    ``lr_drop`` of the epochs. ``anomaly_probability``, ``min_cell``, ``max_cell``, ``max_opacity``: see
-    :class:`AnomalySynthesizer`. Validation pastes one anomaly on each of up to ``val_images`` held-out good
-    images (fixed seed) and keeps the epoch with the best pixel average precision. ``threads=None``: all cores.
+    ``anomaly_probability``, ``min_cell``, ``max_cell``, ``max_opacity``: see :class:`AnomalySynthesizer`.
+    Validation pastes one anomaly on each of up to ``val_images`` held-out good images (fixed seed) and keeps
+    the epoch with the best pixel average precision.
     """
 
-    epochs: int = 16
-    steps_per_epoch: int = 100
-    batch_size: int = 8
-    crop_size: int = 128
-    lr: float = 4e-4
-    lr_drop: float = 0.8
     anomaly_probability: float = 0.5
     min_cell: int = 8
     max_cell: int = 128
     max_opacity: float = 0.8
     val_images: int = 16
-    seed: int = 0
-    threads: int | None = None
 
     def __post_init__(self) -> None:
-        if min(self.epochs, self.steps_per_epoch, self.batch_size, self.val_images) < 1:
-            raise AoikitError("epochs, steps_per_epoch, batch_size and val_images must be positive")
-        if self.lr <= 0 or not 0 < self.lr_drop <= 1:
-            raise AoikitError(f"lr must be positive and lr_drop in (0, 1], got {self.lr}, {self.lr_drop}")
+        super().__post_init__()
+        if self.val_images < 1:
+            raise AoikitError(f"val_images must be positive, got {self.val_images}")
         if not 0 < self.anomaly_probability <= 1 or not 0 <= self.max_opacity < 1:
             raise AoikitError("anomaly_probability must lie in (0, 1] and max_opacity in [0, 1)")
         for name in ("min_cell", "max_cell"):
@@ -82,53 +70,33 @@ def train_draem(
     ``history.csv`` and ``loss.png``. Returns one row per epoch, resumed epochs included.
     """
     governor = setup_runtime("cpu", False, cfg.threads).governor()
-    out_dir = Path(out_dir)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     synth = cfg.synthesizer()
     val = validation_set(val_images[: cfg.val_images], cfg, train_images)
-    history: list[dict[str, float]] = []
-    best = -math.inf
-    if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
-        state = load_training_state(out_dir / "last", model, optimizer)
-        history, best = state["history"], state["best_val"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+    epochs = BestAPEpochs(out_dir, "draem", model, optimizer, rng, extra, PLOTTED)
+    if resume:
+        epochs.resume()
 
-    bar = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs, desc="draem", unit="epoch")
+    done = len(epochs.history)
+    bar = tqdm(range(done, cfg.epochs), initial=done, total=cfg.epochs, desc="draem", unit="epoch")
     for epoch in bar:
         start = time.perf_counter()
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr if epoch < cfg.lr_drop * cfg.epochs else cfg.lr / 5
+        step_down_lr(optimizer, cfg.lr, epoch, cfg.lr_drop, cfg.epochs)
         model.train()
         sums = dict.fromkeys(("loss", "l2", "ssim", "focal"), 0.0)
         for _ in range(cfg.steps_per_epoch):
             clean, noisy, mask = _batch(train_images, cfg, synth, rng)
             with governor.step():
                 terms = draem_loss(model(noisy), clean, mask)
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimizer.step()
+                descend(optimizer, terms["loss"])
             for key in sums:
                 sums[key] += terms[key].item() / cfg.steps_per_epoch
         val_focal, val_ap = evaluate_synthetic(model, *val)
-        row = {"epoch": epoch + 1, **sums, "val_focal": val_focal, "val_ap": val_ap}
-        history.append({**row, "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
-        if val_ap > best:
-            best = val_ap
-            save_checkpoint(out_dir / "best", "draem", model, extra)
-        trainer = {
-            "history": history,
-            "best_val": best,
-            "rng": rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-        }
-        save_checkpoint(out_dir / "last", "draem", model, extra, optimizer, trainer)
-        write_history(out_dir / "history.csv", history)
-        plot_history(out_dir / "loss.png", history, PLOTTED, "loss / AP")
-        bar.set_postfix(loss=f"{sums['loss']:.3f}", ap=f"{val_ap:.3f}", best=f"{best:.3f}")
+        epochs.end({"epoch": epoch + 1, **sums, "val_focal": val_focal, "val_ap": val_ap}, start)
+        bar.set_postfix(loss=f"{sums['loss']:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
     bar.close()
-    return history
+    return epochs.history
 
 
 def _batch(

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from aoikit.detector import IMAGE_SCORES, Detector, DetectorConfig
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
+from aoikit.models.frame_config import FrameConfig
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.models.unet.loop import LabelMap, SegTrainConfig, train_segmenter
 from aoikit.models.unet.network import SegNet, SegNetConfig
@@ -21,21 +22,14 @@ NETWORK_OPTIONS = ("width", "depth", "stem")
 
 
 @dataclass
-class UNetDetectorConfig(DetectorConfig):
-    """``image_size``: side of the square working frame (a multiple of the network's ``multiple``).
-    ``model_config``: the network's ``width``, ``depth`` and ``stem`` (:class:`SegNetConfig`); its classes come
-    from the training labels. ``image_score``: "max" of the map smoothed with ``score_sigma`` (pixels of the
-    image's own size), or "area". Every window gets the same map. Intensity matching is on by default."""
+class UNetDetectorConfig(FrameConfig):
+    """See :class:`FrameConfig`; ``model_config``: the network's ``width``, ``depth`` and ``stem``
+    (:class:`SegNetConfig`); its classes come from the training labels."""
 
     model: str = "unet"
-    match_intensity: bool = True
-    image_size: int = 256
     score_sigma: float = 4.0
-    image_score: str = "max"
-    area_quantile: float = 0.99
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         if self.model != "unet":
             raise AoikitError(f"the supervised family serves the model 'unet', got {self.model!r}")
         if self.align:
@@ -44,13 +38,10 @@ class UNetDetectorConfig(DetectorConfig):
         if unknown:
             known = ", ".join(NETWORK_OPTIONS)
             raise AoikitError(f"unknown model_config option(s) {', '.join(unknown)}; known: {known}")
-        if self.image_score not in IMAGE_SCORES:
-            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
-        if self.score_sigma < 0 or not 0.0 < self.area_quantile < 1.0:
-            raise AoikitError("score_sigma must be ≥ 0 and area_quantile strictly between 0 and 1")
-        multiple = self.network_config().multiple
-        if self.image_size < multiple or self.image_size % multiple:
-            raise AoikitError(f"image_size must be a positive multiple of {multiple}, got {self.image_size}")
+        super().__post_init__()
+
+    def frame_multiple(self) -> int:
+        return self.network_config().multiple
 
     def network_config(self, classes: int = 2) -> SegNetConfig:
         """The network's configuration for ``classes`` classes (background included)."""

@@ -1,6 +1,5 @@
 """Supervised training: crops of labelled images (defect crops oversampled), Adam, validation, checkpoints, resume."""
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,8 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.models.unet.loss import defect_probability, segmentation_loss
 from aoikit.models.unet.network import SegNet
 from aoikit.runtime import check_device, setup_runtime, to_device
-from aoikit.training import checkpoint_exists, load_training_state, save_checkpoint
-from aoikit.training.history import plot_history, write_history
+from aoikit.training.epochs import BestAPEpochs, CropSchedule, descend, step_down_lr
 
 
 @dataclass(frozen=True)
@@ -32,32 +30,23 @@ PLOTTED = {"loss": "training loss", "val_loss": "validation loss", "val_ap": "va
 
 
 @dataclass
-class SegTrainConfig:
-    """Optimisation settings of the supervised family.
+class SegTrainConfig(CropSchedule):
+    """Optimisation settings of the supervised family (:class:`CropSchedule`).
 
-    An epoch is ``steps_per_epoch`` batches of ``crop_size`` crops; a crop is centred near a defect pixel with
-    probability ``defect_share`` (defects are rare pixels), else taken anywhere in any image, flipped at random.
-    ``val_fraction`` of the defect images is held out to pick the epoch with the best pixel average precision.
-    The learning rate drops 5× after ``lr_drop`` of the epochs. ``threads=None``: all cores (fewer when busy).
+    A crop is centred near a defect pixel with probability ``defect_share`` (defects are rare pixels), else taken
+    anywhere in any image, flipped at random. ``val_fraction`` of the defect images is held out to pick the epoch
+    with the best pixel average precision.
     """
 
     epochs: int = 20
     steps_per_epoch: int = 50
-    batch_size: int = 8
-    crop_size: int = 128
     lr: float = 1e-3
-    lr_drop: float = 0.8
     defect_share: float = 0.5
     val_fraction: float = 0.2
-    seed: int = 0
-    threads: int | None = None
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if min(self.epochs, self.steps_per_epoch, self.batch_size, self.crop_size) < 1:
-            raise AoikitError("epochs, steps_per_epoch, batch_size and crop_size must be positive")
-        if self.lr <= 0 or not 0 < self.lr_drop <= 1:
-            raise AoikitError(f"lr must be positive and lr_drop in (0, 1], got {self.lr}, {self.lr_drop}")
+        super().__post_init__()
         if not 0 <= self.defect_share <= 1 or not 0 < self.val_fraction < 1:
             raise AoikitError("defect_share must lie in [0, 1] and val_fraction strictly between 0 and 1")
         check_device(self.device)
@@ -82,51 +71,31 @@ def train_segmenter(
     model.to(runtime.device)
     governor = runtime.governor()
     extra = {**(extra or {}), "runtime": runtime.as_dict()}
-    out_dir = Path(out_dir)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    history: list[dict[str, float]] = []
-    best = -math.inf
-    if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
-        state = load_training_state(out_dir / "last", model, optimizer)
-        history, best = state["history"], state["best_val"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+    epochs = BestAPEpochs(out_dir, "unet", model, optimizer, rng, extra, PLOTTED)
+    if resume:
+        epochs.resume()
     sampler = CropSampler(train, cfg.crop_size, cfg.defect_share)
 
-    bar = tqdm(range(len(history), cfg.epochs), initial=len(history), total=cfg.epochs, desc="unet", unit="epoch")
+    done = len(epochs.history)
+    bar = tqdm(range(done, cfg.epochs), initial=done, total=cfg.epochs, desc="unet", unit="epoch")
     for epoch in bar:
         start = time.perf_counter()
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr if epoch < cfg.lr_drop * cfg.epochs else cfg.lr / 5
+        step_down_lr(optimizer, cfg.lr, epoch, cfg.lr_drop, cfg.epochs)
         model.train()
         loss = 0.0
         for _ in range(cfg.steps_per_epoch):
             images, labels = sampler.batch(cfg.batch_size, rng)
             with governor.step():
                 terms = segmentation_loss(model(to_device(images, runtime.device)), to_device(labels, runtime.device))
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimizer.step()
+                descend(optimizer, terms["loss"])
             loss += terms["loss"].item() / cfg.steps_per_epoch
         val_loss, val_ap = validate(model, val, runtime.device)
-        row = {"epoch": epoch + 1, "loss": loss, "val_loss": val_loss, "val_ap": val_ap}
-        history.append({**row, "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
-        if val_ap > best:
-            best = val_ap
-            save_checkpoint(out_dir / "best", "unet", model, extra)
-        trainer = {
-            "history": history,
-            "best_val": best,
-            "rng": rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-        }
-        save_checkpoint(out_dir / "last", "unet", model, extra, optimizer, trainer)
-        write_history(out_dir / "history.csv", history)
-        plot_history(out_dir / "loss.png", history, PLOTTED, "loss / AP")
-        bar.set_postfix(loss=f"{loss:.3f}", ap=f"{val_ap:.3f}", best=f"{best:.3f}")
+        epochs.end({"epoch": epoch + 1, "loss": loss, "val_loss": val_loss, "val_ap": val_ap}, start)
+        bar.set_postfix(loss=f"{loss:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
     bar.close()
-    return history
+    return epochs.history
 
 
 class CropSampler:
