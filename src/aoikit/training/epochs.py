@@ -1,5 +1,5 @@
 """Epoch bookkeeping shared by the families trained on random crops for a fixed number of steps: a step-down
-learning rate, resume, the best epoch by validation average precision, history and plot."""
+learning rate, resume, the best epoch by a validation score, history and plot."""
 
 import math
 import time
@@ -50,9 +50,9 @@ def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
     optimizer.step()
 
 
-class BestAPEpochs:
+class BestEpochs:
     """The epochs of one run in ``out_dir``: ``last/`` every epoch (optimiser and RNG states, for resume),
-    ``best/`` at the best validation ``val_ap``, ``history.csv`` and ``loss.png`` (the ``plotted`` columns)."""
+    ``best/`` at the highest validation score, ``history.csv`` and ``loss.png`` (the ``plotted`` columns)."""
 
     def __init__(
         self,
@@ -77,12 +77,13 @@ class BestAPEpochs:
             self.rng.bit_generator.state = state["rng"]
             torch.set_rng_state(state["torch_rng"])
 
-    def end(self, row: dict[str, float], start: float) -> None:
-        """Record an epoch's ``row`` (with ``val_ap``) begun at ``start`` (``time.perf_counter``) and save."""
+    def end(self, row: dict[str, float], start: float, score: float) -> None:
+        """Record an epoch's ``row`` begun at ``start`` (``time.perf_counter``) whose validation ``score`` (higher
+        is better) decides whether it is the best so far, and save."""
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.append({**row, "lr": lr, "seconds": time.perf_counter() - start})
-        if row["val_ap"] > self.best:
-            self.best = row["val_ap"]
+        if score > self.best:
+            self.best = score
             save_checkpoint(self.out_dir / "best", self.name, self.model, self.extra)
         trainer = {
             "history": self.history,

@@ -16,7 +16,7 @@ from aoikit.models.draem.anomalies import AnomalySynthesizer
 from aoikit.models.draem.loss import draem_loss, focal_loss
 from aoikit.models.draem.network import DRAEM
 from aoikit.runtime import setup_runtime
-from aoikit.training.epochs import BestAPEpochs, CropSchedule, descend, step_down_lr
+from aoikit.training.epochs import BestEpochs, CropSchedule, descend, step_down_lr
 
 PLOTTED = {"loss": "training loss", "val_focal": "validation focal loss", "val_ap": "validation pixel AP"}
 
@@ -74,7 +74,7 @@ def train_draem(
     rng = np.random.default_rng(cfg.seed)
     synth = cfg.synthesizer()
     val = validation_set(val_images[: cfg.val_images], cfg, train_images)
-    epochs = BestAPEpochs(out_dir, "draem", model, optimizer, rng, extra, PLOTTED)
+    epochs = BestEpochs(out_dir, "draem", model, optimizer, rng, extra, PLOTTED)
     if resume:
         epochs.resume()
 
@@ -93,7 +93,7 @@ def train_draem(
             for key in sums:
                 sums[key] += terms[key].item() / cfg.steps_per_epoch
         val_focal, val_ap = evaluate_synthetic(model, *val)
-        epochs.end({"epoch": epoch + 1, **sums, "val_focal": val_focal, "val_ap": val_ap}, start)
+        epochs.end({"epoch": epoch + 1, **sums, "val_focal": val_focal, "val_ap": val_ap}, start, val_ap)
         bar.set_postfix(loss=f"{sums['loss']:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
     bar.close()
     return epochs.history

@@ -15,7 +15,7 @@ from aoikit.errors import AoikitError
 from aoikit.models.unet.loss import defect_probability, segmentation_loss
 from aoikit.models.unet.network import SegNet
 from aoikit.runtime import check_device, setup_runtime, to_device
-from aoikit.training.epochs import BestAPEpochs, CropSchedule, descend, step_down_lr
+from aoikit.training.epochs import BestEpochs, CropSchedule, descend, step_down_lr
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def train_segmenter(
     resume: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> list[dict[str, float]]:
-    """Train on working-frame images with label maps; keep the epoch with the best validation pixel AP.
+    """Train on working-frame images with label maps; keep the epoch with the best validation pixel AP (the lowest
+    validation loss when no validation pixel is a defect).
 
     ``out_dir`` receives ``last/`` (every epoch, with optimiser and RNG state for resume), ``best/``,
     ``history.csv`` and ``loss.png``. Returns one row per epoch, resumed epochs included.
@@ -73,10 +74,11 @@ def train_segmenter(
     extra = {**(extra or {}), "runtime": runtime.as_dict()}
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    epochs = BestAPEpochs(out_dir, "unet", model, optimizer, rng, extra, PLOTTED)
+    epochs = BestEpochs(out_dir, "unet", model, optimizer, rng, extra, PLOTTED)
     if resume:
         epochs.resume()
     sampler = CropSampler(train, cfg.crop_size, cfg.defect_share)
+    has_defects = any(item.labels.any() for item in val)
 
     done = len(epochs.history)
     bar = tqdm(range(done, cfg.epochs), initial=done, total=cfg.epochs, desc="unet", unit="epoch")
@@ -92,7 +94,8 @@ def train_segmenter(
                 descend(optimizer, terms["loss"])
             loss += terms["loss"].item() / cfg.steps_per_epoch
         val_loss, val_ap = validate(model, val, runtime.device)
-        epochs.end({"epoch": epoch + 1, "loss": loss, "val_loss": val_loss, "val_ap": val_ap}, start)
+        row = {"epoch": epoch + 1, "loss": loss, "val_loss": val_loss, "val_ap": val_ap}
+        epochs.end(row, start, val_ap if has_defects else -val_loss)
         bar.set_postfix(loss=f"{loss:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
     bar.close()
     return epochs.history
