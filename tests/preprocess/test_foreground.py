@@ -24,3 +24,11 @@ def test_dark_and_bright_parts_are_found_with_a_margin() -> None:
 
 def test_plain_image_is_all_foreground() -> None:
     assert foreground_mask(np.full((32, 32), 0.5, np.float32)).all()
+
+
+def test_a_fixed_threshold_splits_like_otsu_and_one_nothing_crosses_finds_no_part() -> None:
+    for dark in (True, False):
+        image, disc = _part_on_background(dark)
+        fixed = foreground_mask(image, dilate=0, threshold=0.55)
+        assert (fixed == foreground_mask(image, dilate=0)).mean() > 0.99 and fixed[disc].mean() > 0.97
+    assert not foreground_mask(_part_on_background(True)[0], dilate=0, threshold=0.95).any()

@@ -45,12 +45,15 @@ def align_part(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return aligned, matrix
 
 
-def unalign(array: np.ndarray, matrix: np.ndarray, fill: float | None = None) -> np.ndarray:
-    """Bring an array from the canonical pose back to the image's own frame.
+def unalign(
+    array: np.ndarray, matrix: np.ndarray, fill: float | None = None, shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Bring an array from the canonical pose (or a crop) back to the image's own frame, of ``shape`` (default:
+    the array's).
 
     Pixels the canonical frame did not cover get ``fill``, or the nearest covered value when ``fill`` is None.
     """
-    h, w = array.shape
+    h, w = shape or array.shape
     border = (cv2.BORDER_REPLICATE, 0.0) if fill is None else (cv2.BORDER_CONSTANT, fill)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(array, matrix, (w, h), flags=flags, borderMode=border[0], borderValue=border[1])
