@@ -2,59 +2,29 @@
 
 A family subclasses :class:`Detector` and writes three things: how it trains (``_fit_model``), how it
 turns a working-frame image into anomaly maps (``_analyse_working``), and which extra state it saves.
-Intensity matching, part alignment, resizing, threshold calibration, image scores, predictions and
-saving are the same for every family and live here.
+Threshold calibration, image scores, predictions and saving are the same for every family and live here;
+preparing images (:mod:`aoikit.working_frame`) and the shared settings (:mod:`aoikit.detector_config`) too.
 """
 
-import warnings
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-import cv2
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from aoikit.data.image_io import resize_gray
+from aoikit.detector_config import DetectorConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
-from aoikit.preprocess import align_part, intensity_reference, match_intensity, unalign
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult, LabelledImage
+from aoikit.working_frame import WorkingFrame
 
 IMAGE_SCORES = ("max", "area")
-MAX_DISTORTION = 4.0
-"""Resizing an image to the working frame warns when it stretches one side, or enlarges it, more than this."""
-
-
-@dataclass
-class DetectorConfig:
-    """Settings every family shares; each family's config adds its own.
-
-    ``window``: SSIM window of the maps (odd, ≥ 3). ``pixel_quantile`` / ``image_quantile``: quantiles of
-    held-out good pixels / image scores used as thresholds. ``match_intensity``: match each image's grey level
-    and contrast to the training images'. ``align``: turn every image's part to one pose first
-    (:func:`aoikit.preprocess.align_part`); maps come back in the image's own frame.
-    """
-
-    model: str = "ssim_ae"
-    model_config: dict[str, Any] = field(default_factory=dict)
-    window: int = 11
-    pixel_quantile: float = 0.999
-    image_quantile: float = 0.99
-    match_intensity: bool = False
-    align: bool = False
-
-    def __post_init__(self) -> None:
-        if self.window < 3 or self.window % 2 == 0:
-            raise AoikitError(f"window must be an odd number ≥ 3, got {self.window}")
-        for name in ("pixel_quantile", "image_quantile"):
-            if not 0.0 < getattr(self, name) < 1.0:
-                raise AoikitError(f"{name} must lie strictly between 0 and 1, got {getattr(self, name)}")
 
 
 @dataclass
@@ -76,7 +46,7 @@ class Thresholds:
     image: float
 
 
-class Detector(ABC):
+class Detector(WorkingFrame):
     """Learn good parts from images, map where a new image differs; learned state ends in ``_``.
 
     Args:
@@ -98,11 +68,6 @@ class Detector(ABC):
         self.device = torch.device("cpu")
 
     # --- what a family writes -------------------------------------------------------------------------------
-    @property
-    @abstractmethod
-    def working_size(self) -> int:
-        """Side of the square working frame images are resized to."""
-
     @abstractmethod
     def _fit_model(
         self,
@@ -135,10 +100,10 @@ class Detector(ABC):
     def backend(self) -> str:
         """What runs the network now: "onnxruntime" or "torch"."""
 
-    def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:  # noqa: B027  (an optional hook)
+    def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:
         """Fit family state that needs the trained model and the training images (none by default)."""
 
-    def _fit_score_scale(self, raw_scores: np.ndarray) -> None:  # noqa: B027  (an optional hook)
+    def _fit_score_scale(self, raw_scores: np.ndarray) -> None:
         """Fit a monotone rescaling of raw image scores on good images (none by default)."""
 
     def _scale_scores(self, raw_scores: np.ndarray) -> np.ndarray:
@@ -148,7 +113,7 @@ class Detector(ABC):
         """Family state to save: JSON-able values and arrays."""
         return {}, {}
 
-    def _load_state(self, state: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:  # noqa: B027  (an optional hook)
+    def _load_state(self, state: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`_state` saved."""
 
     # --- shared ---------------------------------------------------------------------------------------------
@@ -187,11 +152,6 @@ class Detector(ABC):
         detector.model_ = model.eval()
         return detector
 
-    def fit_intensity(self, good_images: Sequence[np.ndarray]) -> Self:
-        """Learn the grey level and contrast every image is matched to (``match_intensity``)."""
-        self.intensity_ = intensity_reference(good_images)
-        return self
-
     def to(self, device: str | torch.device) -> Self:
         """Run inference on ``device`` ("auto", "cpu", "cuda", "cuda:N")."""
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
@@ -214,7 +174,7 @@ class Detector(ABC):
             self.area_threshold_ = thresholds.area
         return self
 
-    def _fit_extra_if_missing(self, good_images: Sequence[np.ndarray]) -> None:  # noqa: B027  (an optional hook)
+    def _fit_extra_if_missing(self, good_images: Sequence[np.ndarray]) -> None:
         """Hook for state normally fitted on training images (then fitted on ``good_images``)."""
 
     def fit_thresholds(self, good: Sequence[Analysis], window: int) -> Thresholds:
@@ -246,38 +206,6 @@ class Detector(ABC):
         if kind == "area":
             return area_scores(maps, self.area_threshold_ if area_threshold is None else area_threshold)
         return image_scores_from_maps(maps, sigma=float(getattr(self.config, "score_sigma", 4.0)))
-
-    def _prepare(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """The image in the working frame (intensity matched, resized, aligned as configured) and the
-        alignment transform, None when not aligning."""
-        if image.ndim != 2:
-            raise AoikitError(f"expected a 2-D grayscale image, got shape {image.shape}")
-        if self.config.match_intensity:
-            if not hasattr(self, "intensity_"):
-                raise AoikitError("match_intensity is on but no reference is fitted: call fit_intensity() first")
-            image = match_intensity(image, self.intensity_)
-        size = self.working_size
-        if image.shape != (size, size):
-            _warn_if_distorted(image.shape, size)
-        resized = image if image.shape == (size, size) else resize_gray(image, size)
-        return align_part(resized) if self.config.align else (resized, None)
-
-    def _prepare_labelled(self, item: LabelledImage) -> LabelledImage:
-        """A labelled image in the working frame, its mask resized with it (nearest neighbour)."""
-        if item.mask.shape != item.image.shape:
-            raise AoikitError(f"a mask of shape {item.mask.shape} for an image of shape {item.image.shape}")
-        image, matrix = self._prepare(item.image)
-        if matrix is not None:
-            raise AoikitError("align is not available for labelled training images")
-        size = self.working_size
-        mask = cv2.resize(item.mask.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST) > 0
-        return LabelledImage(image, mask, item.defect_type)
-
-    @staticmethod
-    def _to_image(array: np.ndarray, matrix: np.ndarray | None, like: np.ndarray, fill: float | None) -> np.ndarray:
-        """An array from the working frame back in the frame and size of the image ``like``."""
-        native = array if matrix is None else unalign(array, matrix, fill)
-        return native if native.shape == like.shape else resize_gray(native, (like.shape[0], like.shape[1]))
 
     def analyse(self, image: np.ndarray, windows: Sequence[int] | None = None) -> Analysis:
         """Anomaly maps of ``image`` per SSIM window (default: the configured one), in the image's own frame and
@@ -371,13 +299,3 @@ class Detector(ABC):
         self._check_fitted()
         if not hasattr(self, "image_threshold_"):
             raise AoikitError("detector is not calibrated: call calibrate() on held-out good images")
-
-
-def _warn_if_distorted(shape: tuple[int, ...], size: int) -> None:
-    """Warn when the square working frame enlarges an image or changes its aspect ratio by more than 4×."""
-    h, w = shape[:2]
-    if size / min(h, w) > MAX_DISTORTION or max(h, w) / min(h, w) > MAX_DISTORTION:
-        warnings.warn(
-            f"a {h}×{w} image is resized to the {size}×{size} working frame: details may be lost or invented",
-            stacklevel=3,
-        )
