@@ -22,7 +22,7 @@ from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_fro
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult, LabelledImage
-from aoikit.working_frame import WorkingFrame
+from aoikit.working_frame import REFERENCES, WorkingFrame
 
 IMAGE_SCORES = ("max", "area")
 
@@ -134,8 +134,7 @@ class Detector(WorkingFrame):
         if self.supervised != bool(labelled):
             need = "needs labelled defect images" if self.supervised else "learns from good images only"
             raise AoikitError(f"the {self.family} family {need}; got {len(labelled)} labelled image(s)")
-        if self.config.match_intensity:
-            self.fit_intensity(train_images)
+        self._fit_references(train_images, refit=True)
         train = [self._prepare(im)[0] for im in train_images]
         val = [self._prepare(im)[0] for im in val_images]
         self._fit_model(train, val, Path(out_dir), resume, [self._prepare_labelled(item) for item in labelled])
@@ -160,9 +159,9 @@ class Detector(WorkingFrame):
         return self
 
     def calibrate(self, good_images: Sequence[np.ndarray]) -> Self:
-        """Fit the thresholds (and score scale) on held-out good images only; the intensity reference too if unset."""
-        if self.config.match_intensity and not hasattr(self, "intensity_"):
-            self.fit_intensity(good_images)
+        """Fit the thresholds (and score scale) on held-out good images only; the intensity and gamma references
+        too if unset."""
+        self._fit_references(good_images, refit=False)
         self._fit_extra_if_missing(good_images)
         analyses = self.analyse_many(good_images, desc="calibrating")
         raw = [a.score for a in analyses]
@@ -209,12 +208,13 @@ class Detector(WorkingFrame):
 
     def analyse(self, image: np.ndarray, windows: Sequence[int] | None = None) -> Analysis:
         """Anomaly maps of ``image`` per SSIM window (default: the configured one), in the image's own frame and
-        size, its reconstruction and raw score. With ``align``, pixels the aligned frame did not cover score 0."""
+        size, its reconstruction and raw score. With ``align`` or ``roi``, pixels the working frame did not cover
+        score 0."""
         self._check_fitted()
-        x, matrix = self._prepare(image)
+        x, transform = self._prepare(image)
         maps, recon, score = self._analyse_working(x, list(windows or [self.config.window]))
-        native = {window: self._to_image(m, matrix, image, 0.0) for window, m in maps.items()}
-        return Analysis(native, self._to_image(recon, matrix, image, None), score)
+        native = {window: self._to_image(m, transform, image, 0.0) for window, m in maps.items()}
+        return Analysis(native, self._to_image(recon, transform, image, None), score)
 
     def analyse_many(
         self, images: Sequence[np.ndarray], windows: Sequence[int] | None = None, desc: str = "maps"
@@ -257,8 +257,7 @@ class Detector(WorkingFrame):
         self._check_calibrated()
         state, arrays = self._state()
         state = {**state, "threshold_": self.threshold_, "image_threshold_": self.image_threshold_}
-        if hasattr(self, "intensity_"):
-            state["intensity_"] = list(self.intensity_)
+        state.update({name: list(getattr(self, name)) for name in REFERENCES if hasattr(self, name)})
         if hasattr(self, "area_threshold_"):
             state["area_threshold_"] = self.area_threshold_
         extra = {"detector": asdict(self.config), "train": asdict(self.train_config), "state": state}
@@ -283,9 +282,10 @@ class Detector(WorkingFrame):
             detector.image_threshold_ = float(state["image_threshold_"])
             if "area_threshold_" in state:
                 detector.area_threshold_ = float(state["area_threshold_"])
-            if "intensity_" in state:
-                mean, std = state["intensity_"]
-                detector.intensity_ = (float(mean), float(std))
+            for name in REFERENCES:
+                if name in state:
+                    first, second = state[name]
+                    setattr(detector, name, (float(first), float(second)))
             detector._load_state(state, load_arrays(directory))
         except (TypeError, ValueError, KeyError) as exc:
             raise AoikitError(f"{directory / 'config.json'}: invalid detector state ({exc})") from None

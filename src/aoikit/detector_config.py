@@ -5,6 +5,8 @@ from typing import Any
 
 from aoikit.errors import AoikitError
 
+ROI_SPLITS = ("none", "otsu")
+
 
 @dataclass
 class DetectorConfig:
@@ -14,6 +16,15 @@ class DetectorConfig:
     held-out good pixels / image scores used as thresholds. ``match_intensity``: match each image's grey level
     and contrast to the training images'. ``align``: turn every image's part to one pose first
     (:func:`aoikit.preprocess.align_part`); maps come back in the image's own frame.
+
+    ``roi``: cut every image to its part first. "otsu" or a fixed grey level in (0, 1) splits the (intensity
+    matched) image into part and background (:func:`aoikit.preprocess.foreground_mask`); the largest part's
+    minimum-area rectangle is stood upright and cropped with ``roi_margin`` × its sides at each end
+    (:func:`aoikit.preprocess.crop_part`); "none" keeps the whole image. Maps come back in the image's own frame,
+    where pixels outside the crop score 0. ``roi`` and ``align`` both set the part's pose: use one. ``gamma``:
+    raise the part and its background each to the gamma that brings its geometric-mean grey to that of good
+    training images (:func:`aoikit.preprocess.correct_gamma`), the part split off as ``roi`` says (by Otsu's
+    threshold when "none").
     """
 
     model: str = "ssim_ae"
@@ -23,6 +34,9 @@ class DetectorConfig:
     image_quantile: float = 0.99
     match_intensity: bool = False
     align: bool = False
+    roi: str | float = "none"
+    roi_margin: float = 0.05
+    gamma: bool = False
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.window % 2 == 0:
@@ -30,3 +44,14 @@ class DetectorConfig:
         for name in ("pixel_quantile", "image_quantile"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise AoikitError(f"{name} must lie strictly between 0 and 1, got {getattr(self, name)}")
+        if not (self.roi in ROI_SPLITS if isinstance(self.roi, str) else 0.0 < self.roi < 1.0):
+            raise AoikitError(f"roi must be 'none', 'otsu' or a grey level in (0, 1), got {self.roi!r}")
+        if not 0.0 <= self.roi_margin <= 1.0:
+            raise AoikitError(f"roi_margin must lie in [0, 1], got {self.roi_margin}")
+        if self.roi != "none" and self.align:
+            raise AoikitError("roi and align both set the part's pose: use one of them")
+
+    @property
+    def part_threshold(self) -> float | None:
+        """Grey level that splits part from background for ``roi`` and ``gamma``; None for Otsu's."""
+        return None if isinstance(self.roi, str) else float(self.roi)

@@ -26,7 +26,8 @@ from aoikit.pipeline import load_run
 
 pytest.importorskip("onnxruntime")
 
-# Every option that adds state to the export: intensity reference, alignment, position statistics, area score.
+# Every option that adds state to the export: intensity and gamma references, alignment, part crop, position
+# statistics, area score.
 CONFIGS: dict[type[Detector], object] = {
     SSIMAEDetector: SSIMAEDetectorConfig(
         model_config={"latent_dim": 8},
@@ -40,11 +41,19 @@ CONFIGS: dict[type[Detector], object] = {
         image_score="area",
     ),
     GANomalyDetector: GANomalyDetectorConfig(
-        model="ganomaly-ssim-l1", model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64, align=True
+        model="ganomaly-ssim-l1",
+        model_config={"latent_dim": 8, "ngf": 8, "ndf": 8},
+        image_size=64,
+        roi="otsu",
+        gamma=True,
     ),
     DRAEMDetector: DRAEMDetectorConfig(image_size=64, match_intensity=True, align=True),
     UNetDetector: UNetDetectorConfig(
-        image_size=64, match_intensity=True, image_score="area", model_config={"width": 8, "depth": 2, "stem": 2}
+        image_size=64,
+        match_intensity=True,
+        gamma=True,
+        image_score="area",
+        model_config={"width": 8, "depth": 2, "stem": 2},
     ),
 }
 

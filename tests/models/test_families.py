@@ -40,6 +40,12 @@ def test_every_model_name_belongs_to_one_family_and_unknown_names_say_what_is_kn
         ({"train": {"batch_size": 2.5}}, "train.batch_size: expected int"),
         ({"val_fraction": 1.5}, "val_fraction must lie strictly between 0 and 1"),
         ({"detector": {"image_size": 7}}, "image_size"),
+        ({"detector": {"roi": "edges"}}, "roi must be 'none', 'otsu' or a grey level in"),
+        ({"detector": {"roi": 1.5}}, "roi must be 'none', 'otsu' or a grey level in"),
+        ({"detector": {"roi": True}}, "detector.roi: expected str or float"),
+        ({"detector": {"roi_margin": -0.1}}, "roi_margin must lie in"),
+        ({"detector": {"roi": "otsu", "align": True}}, "roi and align both set the part's pose"),
+        ({"detector": {"model": "unet", "roi": 0.4}}, "align and roi are not available for the supervised family"),
     ],
 )
 def test_configuration_is_checked_once_when_resolved(values: dict, message: str) -> None:

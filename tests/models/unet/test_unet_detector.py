@@ -100,7 +100,8 @@ def test_supervised_and_unsupervised_families_refuse_the_wrong_data(tmp_path: Pa
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"align": True}, "align is not available"),
+        ({"align": True}, "align and roi are not available"),
+        ({"roi": "otsu"}, "align and roi are not available"),
         ({"model_config": {"classes": 3}}, "unknown model_config option"),
         ({"image_size": 60}, "multiple of 8"),
     ],

@@ -129,8 +129,8 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
     def reconstruct(self, image: np.ndarray) -> np.ndarray:
         """Reconstruction of ``image`` in its own frame and size."""
         self._check_fitted()
-        x, matrix = self._prepare(image)
-        return self._to_image(self._reconstruct(x), matrix, image, None)
+        x, transform = self._prepare(image)
+        return self._to_image(self._reconstruct(x), transform, image, None)
 
     def _residuals(
         self, x: np.ndarray, windows: Sequence[int]

@@ -32,8 +32,10 @@ class UNetDetectorConfig(FrameConfig):
     def __post_init__(self) -> None:
         if self.model != "unet":
             raise AoikitError(f"the supervised family serves the model 'unet', got {self.model!r}")
-        if self.align:
-            raise AoikitError("align is not available for the supervised family (its masks would need turning too)")
+        if self.align or self.roi != "none":
+            raise AoikitError(
+                "align and roi are not available for the supervised family (its masks would need moving too)"
+            )
         unknown = sorted(set(self.model_config) - set(NETWORK_OPTIONS))
         if unknown:
             known = ", ".join(NETWORK_OPTIONS)
