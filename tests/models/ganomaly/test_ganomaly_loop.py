@@ -9,10 +9,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from aoikit.config import config_from_values, load_config, save_config
 from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan, validation_score
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import GANomaly, GANomalyConfig
+from aoikit.models.ganomaly.presets import Schedule
 from aoikit.models.ganomaly.score import ScoreConfig
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.training import load_checkpoint
@@ -69,3 +71,32 @@ def test_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
 def test_rejects_images_of_the_wrong_size(tmp_path: Path) -> None:
     with pytest.raises(AoikitError, match="S = 64"):
         train_gan(fresh_model(), "tiny", torch.rand(4, 1, 32, 32), VAL, STEP, TINY, tmp_path)
+
+
+def test_the_seed_schedule_is_the_studys_and_values_set_beside_it_win(tmp_path: Path) -> None:
+    assert GANTrainConfig(schedule="seed").plan == Schedule(epochs=200, batch_size=1, lr=1e-4, beta1=0.5, lr_decay=True)
+    assert GANTrainConfig().plan == Schedule(epochs=15, batch_size=16, lr=1e-4, beta1=0.5, lr_decay=True)
+    short = GANTrainConfig(schedule="seed", epochs=2, lr=2e-4)
+    assert (short.plan.epochs, short.plan.lr, short.plan.batch_size) == (2, 2e-4, 1)
+    assert replace(GANTrainConfig(), schedule="seed").plan.batch_size == 1
+    run = config_from_values({"detector": {"model": "ganomaly-l1-l1"}, "train": {"schedule": "seed", "epochs": 3}})
+    assert run.train.plan == replace(GANTrainConfig(schedule="seed").plan, epochs=3)
+    save_config(run, tmp_path / "run.yaml")
+    assert load_config(tmp_path / "run.yaml").train.plan == run.train.plan
+    with pytest.raises(AoikitError, match="unknown schedule 'paper'; known schedules: default, seed"):
+        GANTrainConfig(schedule="paper")
+    with pytest.raises(AoikitError, match="batch_size must be positive"):
+        GANTrainConfig(schedule="seed", batch_size=0)
+
+
+def test_a_two_epoch_run_on_the_seed_schedule_trains_one_image_per_step(tmp_path: Path) -> None:
+    cfg = GANTrainConfig(schedule="seed", epochs=2, threads=1)
+    model = fresh_model()
+    before = model.generator.encoder1.features[0].weight.detach().clone()
+    history = train_gan(model, "tiny", TRAIN[:6], VAL, STEP, cfg, tmp_path)
+
+    assert [row["lr"] for row in history] == [1e-4, 5e-5]
+    assert all(math.isfinite(v) for row in history for v in row.values())
+    batch_norms = [m for m in model.generator.encoder1.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert batch_norms and all(int(m.num_batches_tracked) == 12 for m in batch_norms)  # 2 epochs × 6 steps of 1
+    assert not torch.equal(model.generator.encoder1.features[0].weight, before)

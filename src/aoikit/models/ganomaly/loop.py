@@ -2,7 +2,7 @@
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.network import GANomaly
+from aoikit.models.ganomaly.presets import SCHEDULES, Schedule
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.runtime import check_amp, check_device, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
@@ -25,18 +26,28 @@ PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_scor
 class GANTrainConfig:
     """Optimisation settings for GANomaly.
 
-    ``lr_decay`` scales both learning rates by ``1 − epoch / epochs`` (the linear "lambda" rule of the
-    original code): ``lr`` in the first epoch, ``lr / epochs`` in the last. ``device``: auto (CUDA when
-    available, else the CPU), cpu, cuda or cuda:N. ``amp`` runs the training steps under bfloat16 autocast
-    (scores and SSIM stay float32); ``"auto"`` only where bf16 is native (see ``aoikit.runtime``), True/False
-    force it. ``threads=None`` uses every available core.
+    ``schedule`` names where ``epochs``, ``batch_size``, ``lr``, ``beta1`` and ``lr_decay`` come from when they
+    are None (:data:`aoikit.models.ganomaly.presets.SCHEDULES`; :attr:`plan` holds the values used): "default"
+    trains 15 epochs in batches of 16, "seed" the LED study's 200 epochs in batches of 1, both at lr 1e-4 and
+    β1 0.5 with linear decay. ``lr_decay`` scales both learning rates by ``1 − epoch / epochs`` (the linear
+    "lambda" rule of the original code): ``lr`` in the first epoch, ``lr / epochs`` in the last.
+
+    Batch size 1 changes what BatchNorm does. In training each image is normalised by its own statistics (per
+    channel, over its positions alone, much like instance normalisation), so a step never mixes images; at
+    inference (eval mode) BatchNorm uses running averages of those per-image statistics instead, so eval-mode
+    outputs depart further from training-mode ones than with larger batches.
+
+    ``device``: auto (CUDA when available, else the CPU), cpu, cuda or cuda:N. ``amp`` runs the training steps
+    under bfloat16 autocast (scores and SSIM stay float32); ``"auto"`` only where bf16 is native (see
+    ``aoikit.runtime``), True/False force it. ``threads=None`` uses every available core.
     """
 
-    epochs: int = 15
-    batch_size: int = 16
-    lr: float = 1e-4
-    beta1: float = 0.5
-    lr_decay: bool = True
+    schedule: str = "default"
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    beta1: float | None = None
+    lr_decay: bool | None = None
     seed: int = 0
     threads: int | None = None
     amp: bool | str = "auto"
@@ -45,10 +56,19 @@ class GANTrainConfig:
     def __post_init__(self) -> None:
         check_amp(self.amp)
         check_device(self.device)
-        if self.epochs < 1 or self.batch_size < 1:
+        if self.schedule not in SCHEDULES:
+            raise AoikitError(f"unknown schedule {self.schedule!r}; known schedules: {', '.join(SCHEDULES)}")
+        plan = self.plan
+        if plan.epochs < 1 or plan.batch_size < 1:
             raise AoikitError("epochs and batch_size must be positive")
-        if self.lr < 0 or not 0 <= self.beta1 < 1:
-            raise AoikitError(f"lr must be non-negative and beta1 in [0, 1), got {self.lr}, {self.beta1}")
+        if plan.lr < 0 or not 0 <= plan.beta1 < 1:
+            raise AoikitError(f"lr must be non-negative and beta1 in [0, 1), got {plan.lr}, {plan.beta1}")
+
+    @property
+    def plan(self) -> Schedule:
+        """The schedule these settings train by: the named one, with the values set here instead."""
+        given = {f.name: getattr(self, f.name) for f in fields(Schedule)}
+        return replace(SCHEDULES[self.schedule], **{name: value for name, value in given.items() if value is not None})
 
 
 def train_gan(
@@ -87,13 +107,14 @@ def train_gan(
         ``val_score``, ``lr`` and ``seconds``.
     """
     _check_inputs(model, train_images, val_images, cfg)
+    plan = cfg.plan
     runtime = setup_runtime(cfg.device, cfg.amp, cfg.threads)
     tqdm.write(f"training on {runtime}")
     out_dir = Path(out_dir)
     model.to(runtime.device)
-    betas = (cfg.beta1, 0.999)
-    opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=betas)
-    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=betas)
+    betas = (plan.beta1, 0.999)
+    opt_g = torch.optim.Adam(model.generator.parameters(), lr=plan.lr, betas=betas)
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=plan.lr, betas=betas)
     rng = torch.Generator().manual_seed(cfg.seed)
     governor = runtime.governor()
     extra = {"preset": preset_name, **(extra or {}), "runtime": runtime.as_dict()}
@@ -107,15 +128,15 @@ def train_gan(
         torch.set_rng_state(state["torch_rng"])
 
     n = len(train_images)
-    batches = math.ceil(n / cfg.batch_size)
-    bar = tqdm(total=cfg.epochs * batches, initial=len(history) * batches, desc=preset_name, unit="batch")
-    for epoch in range(len(history), cfg.epochs):
+    batches = math.ceil(n / plan.batch_size)
+    bar = tqdm(total=plan.epochs * batches, initial=len(history) * batches, desc=preset_name, unit="batch")
+    for epoch in range(len(history), plan.epochs):
         start = time.perf_counter()
-        lr = cfg.lr * (1 - epoch / cfg.epochs) if cfg.lr_decay else cfg.lr
+        lr = plan.lr * (1 - epoch / plan.epochs) if plan.lr_decay else plan.lr
         for group in [*opt_g.param_groups, *opt_d.param_groups]:
             group["lr"] = lr
         row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
-        for index in torch.randperm(n, generator=rng).split(cfg.batch_size):
+        for index in torch.randperm(n, generator=rng).split(plan.batch_size):
             batch = to_device(_mirror(train_images[index], rng), runtime.device)
             with governor.step(), torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
                 logs = step.train_step(model, batch, opt_g, opt_d)
@@ -125,7 +146,7 @@ def train_gan(
             row["d_resets"] += logs["d_reset"]
             bar.update()
             bar.set_postfix(epoch=epoch + 1, g=f"{logs['g_loss']:.3f}", d=f"{logs['d_loss']:.3f}")
-        val = validation_score(step, model, val_images, cfg.batch_size)
+        val = validation_score(step, model, val_images, plan.batch_size)
         history.append({"epoch": epoch + 1, **row, "val_score": val, "lr": lr, "seconds": time.perf_counter() - start})
         if val < best:
             best = val

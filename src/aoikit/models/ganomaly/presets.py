@@ -1,8 +1,7 @@
-"""The three GANomaly variants of the LED-AOI study, as data.
+"""The three GANomaly variants of the LED-AOI study and the training schedules, as data.
 
-Each preset becomes a model config, a generator-loss config and a score config. The study trained
-200 epochs at lr 1e-4 with batch 1; the presets default to batch 16 (override with
-``get_preset(name, batch_size=1)``).
+Each preset becomes a model config, a generator-loss config and a score config. A schedule sets how long and how
+fast :class:`aoikit.models.ganomaly.loop.GANTrainConfig` trains: "seed" is the study's (200 epochs, batch 1).
 """
 
 from dataclasses import dataclass, replace
@@ -27,11 +26,6 @@ class GANomalyPreset:
     score_distance: str
     lam: float
     window_size: int = 11
-    lr: float = 1e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 16
-    epochs: int = 200
 
     def model_config(self, **overrides: Any) -> GANomalyConfig:
         """A fresh :class:`GANomalyConfig`; ``overrides`` set other fields (latent_dim, channels, ngf, ...)."""
@@ -73,8 +67,25 @@ PRESETS: dict[str, GANomalyPreset] = {
 }
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """Epochs, batch size, Adam's learning rate and β1, and whether the learning rate decays linearly."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    beta1: float
+    lr_decay: bool
+
+
+SCHEDULES: dict[str, Schedule] = {
+    "default": Schedule(epochs=15, batch_size=16, lr=1e-4, beta1=0.5, lr_decay=True),
+    "seed": Schedule(epochs=200, batch_size=1, lr=1e-4, beta1=0.5, lr_decay=True),
+}
+
+
 def get_preset(name: str, **overrides: Any) -> GANomalyPreset:
-    """The preset called ``name`` with some fields replaced, e.g. ``batch_size=1``.
+    """The preset called ``name`` with some fields replaced, e.g. ``lam=0.5``.
 
     Raises:
         AoikitError: for an unknown name (the message lists the known ones).
