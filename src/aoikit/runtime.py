@@ -149,6 +149,22 @@ def resolve_amp(setting: bool | str, device: torch.device) -> bool:
     return native_bf16(device) if setting == "auto" else bool(setting)
 
 
+@dataclass
+class RuntimeOptions:
+    """Training options every device-aware family takes: ``seed``; ``threads`` (None: every core, fewer while
+    the machine is busy); ``amp`` (True/False force bfloat16 autocast; ``"auto"`` only where bf16 is native);
+    ``device`` (auto, cpu, cuda or cuda:N)."""
+
+    seed: int = 0
+    threads: int | None = None
+    amp: bool | str = "auto"
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_amp(self.amp)
+        check_device(self.device)
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The resolved device, precision and CPU thread count of a training run."""

@@ -1,9 +1,14 @@
-"""Settings shared by the families that map a whole square working frame at once (DRAEM, the U-Net)."""
+"""What the families that map a whole square working frame at once (DRAEM, the U-Net) share: their settings, their
+working size and their ONNX graph."""
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
 
 from aoikit.detector import IMAGE_SCORES, DetectorConfig
 from aoikit.errors import AoikitError
+from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 
 
 @dataclass
@@ -31,3 +36,21 @@ class FrameConfig(DetectorConfig):
     def frame_multiple(self) -> int:
         """The network's input sides must be multiples of this."""
         raise NotImplementedError
+
+
+class FrameNetwork(OneNetworkBackend):
+    """Working size and ONNX graph of a detector whose network takes the whole working frame: input ``x``
+    (N, 1, S, S), outputs named ``onnx_outputs``. Mix in before :class:`aoikit.detector.Detector`."""
+
+    onnx_outputs: ClassVar[tuple[str, ...]]
+    config: FrameConfig
+
+    @property
+    def working_size(self) -> int:
+        return self.config.image_size
+
+    def onnx_graph(self) -> bytes:
+        """The network as an ONNX graph with a dynamic batch axis."""
+        self._check_fitted()  # type: ignore[attr-defined]
+        size = self.config.image_size
+        return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", list(self.onnx_outputs))

@@ -12,14 +12,14 @@ from tqdm import tqdm
 
 from aoikit.data.patches import random_crops
 from aoikit.errors import AoikitError
-from aoikit.runtime import check_amp, check_device, setup_runtime, to_device
+from aoikit.runtime import RuntimeOptions, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 from aoikit.training.steps import LOSSES, ReconstructionStep
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(RuntimeOptions):
     """Optimisation settings.
 
     ``device``: auto (CUDA when available, else the CPU), cpu, cuda or cuda:N. ``amp`` runs the model
@@ -38,14 +38,9 @@ class TrainConfig:
     patches_per_epoch: int = 4096
     augment: bool = True
     patience: int | None = None
-    seed: int = 0
-    threads: int | None = None
-    amp: bool | str = "auto"
-    device: str = "auto"
 
     def __post_init__(self) -> None:
-        check_amp(self.amp)
-        check_device(self.device)
+        super().__post_init__()
         if self.epochs < 1 or self.batch_size < 1 or self.patches_per_epoch < 1:
             raise AoikitError("epochs, batch_size and patches_per_epoch must be positive")
         if self.lr < 0 or self.weight_decay < 0:

@@ -13,8 +13,7 @@ from aoikit.errors import AoikitError
 from aoikit.models import create_model
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
-from aoikit.models.frame_config import FrameConfig
-from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
+from aoikit.models.frame_config import FrameConfig, FrameNetwork
 from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
@@ -40,25 +39,16 @@ class DRAEMDetectorConfig(FrameConfig):
         return model
 
 
-class DRAEMDetector(OneNetworkBackend, Detector):
+class DRAEMDetector(FrameNetwork, Detector):
     """Reconstruction + discriminative network trained on synthetic anomalies (Zavrtanik et al., ICCV 2021)."""
 
     family = "draem"
+    onnx_outputs = ("reconstruction", "logits")
     config_cls = DRAEMDetectorConfig
     train_config_cls = DRAEMTrainConfig
     config: DRAEMDetectorConfig
     train_config: DRAEMTrainConfig
     model_: DRAEM
-
-    @property
-    def working_size(self) -> int:
-        return self.config.image_size
-
-    def onnx_graph(self) -> bytes:
-        """Both subnetworks: input ``x`` (N, 1, S, S), outputs ``reconstruction`` and anomaly ``logits``."""
-        self._check_fitted()
-        size = self.config.image_size
-        return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", ["reconstruction", "logits"])
 
     def build_model(self) -> DRAEM:
         """A fresh network of the configured size."""

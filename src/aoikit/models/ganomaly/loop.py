@@ -14,7 +14,7 @@ from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import SCHEDULES, Schedule
 from aoikit.models.ganomaly.step import GANomalyStep
-from aoikit.runtime import check_amp, check_device, setup_runtime, to_device
+from aoikit.runtime import RuntimeOptions, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 
@@ -23,7 +23,7 @@ PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_scor
 
 
 @dataclass
-class GANTrainConfig:
+class GANTrainConfig(RuntimeOptions):
     """Optimisation settings for GANomaly.
 
     ``schedule`` names where ``epochs``, ``batch_size``, ``lr``, ``beta1`` and ``lr_decay`` come from when they
@@ -48,14 +48,9 @@ class GANTrainConfig:
     lr: float | None = None
     beta1: float | None = None
     lr_decay: bool | None = None
-    seed: int = 0
-    threads: int | None = None
-    amp: bool | str = "auto"
-    device: str = "auto"
 
     def __post_init__(self) -> None:
-        check_amp(self.amp)
-        check_device(self.device)
+        super().__post_init__()
         if self.schedule not in SCHEDULES:
             raise AoikitError(f"unknown schedule {self.schedule!r}; known schedules: {', '.join(SCHEDULES)}")
         plan = self.plan

@@ -11,8 +11,7 @@ import torch
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.models.frame_config import FrameConfig
-from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
+from aoikit.models.frame_config import FrameConfig, FrameNetwork
 from aoikit.models.unet.loop import LabelMap, SegTrainConfig, train_segmenter
 from aoikit.models.unet.network import SegNet, SegNetConfig
 from aoikit.training import load_checkpoint
@@ -53,10 +52,11 @@ class UNetDetectorConfig(FrameConfig):
             raise AoikitError(f"model_config: {exc}") from None
 
 
-class UNetDetector(OneNetworkBackend, Detector):
+class UNetDetector(FrameNetwork, Detector):
     """A U-Net trained from scratch on good images and labelled defect images (masks, with a type per image)."""
 
     family = "unet"
+    onnx_outputs = ("logits",)
     supervised = True
     config_cls = UNetDetectorConfig
     train_config_cls = SegTrainConfig
@@ -65,16 +65,6 @@ class UNetDetector(OneNetworkBackend, Detector):
     model_: SegNet
     classes_: Sequence[str] = ("defect",)
     """Defect types, in the order of the network's classes 1, 2, … (one "defect" before training)."""
-
-    @property
-    def working_size(self) -> int:
-        return self.config.image_size
-
-    def onnx_graph(self) -> bytes:
-        """The network: input ``x`` (N, 1, S, S), output class ``logits`` (N, classes, S, S)."""
-        self._check_fitted()
-        size = self.config.image_size
-        return export_graph(self.model_.eval(), torch.zeros(1, 1, size, size), "x", ["logits"])
 
     def build_model(self) -> SegNet:
         """A fresh network for the current ``classes_``."""
