@@ -14,9 +14,9 @@ commands = typer.Typer()
 @friendly
 def tune(
     data: Annotated[Path, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")],
-    model: Annotated[str, typer.Option(help="GANomaly preset to tune, e.g. ganomaly-ssim-ssim.")],
     study: Annotated[str, typer.Option(help="Study name; each stage is the Optuna study NAME-stageN.")],
     out: Annotated[Path, typer.Option(help="Folder for Table 1, the plots and the default SQLite storage.")],
+    model: Annotated[str | None, typer.Option(help="GANomaly preset to tune, e.g. ganomaly-ssim-ssim.")] = None,
     stage: Annotated[int, typer.Option(help="1: whole grid; 2: around the top-k of 1; 3: finer, around the best.")] = 1,
     trials: Annotated[int, typer.Option(help="Trials this worker adds to the stage.")] = 20,
     top_k: Annotated[int, typer.Option(help="Stage 2 samples around this many best trials of stage 1.")] = 5,
@@ -26,34 +26,51 @@ def tune(
     ] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
     defect_fraction: Annotated[float, typer.Option(help="Share of parts whose defect images validate.")] = 0.5,
-    schedule: Annotated[str, typer.Option(help="Training schedule of each trial: default or seed.")] = "default",
+    schedule: Annotated[str | None, typer.Option(help="Training schedule of each trial: default or seed.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the schedule's).")] = None,
     max_size: Annotated[int | None, typer.Option(help="Largest image size tried (64, 128 or 256).")] = None,
     max_latent: Annotated[int | None, typer.Option(help="Largest latent size tried.")] = None,
     width: Annotated[int | None, typer.Option(help="Base width of both networks (default: the preset's).")] = None,
     warmup_trials: Annotated[int, typer.Option(help="Completed trials before pruning starts.")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the splits, the draws and the training.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the splits, the draws and the training.")] = None,
     threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
-    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
+    device: Annotated[str | None, typer.Option(help=DEVICE_HELP)] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML as for train: detector settings every trial shares, train options.")
+    ] = None,
 ) -> None:
     """Run trials of one search stage on a validation split (held-out good images, defect images of some parts);
-    write Table 1 (best parameters per model in the storage) and the stage's plots into OUT."""
+    write Table 1 (best parameters per model in the storage), the stage's plots and the resolved config into
+    OUT."""
     from sqlalchemy.engine import make_url
 
-    from aoikit.models.ganomaly.loop import GANTrainConfig
+    from aoikit.config import resolve_config, save_config
     from aoikit.outputs import output_folder
     from aoikit.tune.data import load_tune_data
-    from aoikit.tune.objective import Objective
+    from aoikit.tune.objective import Objective, ganomaly_settings
     from aoikit.tune.report import save_plots, table1
     from aoikit.tune.study import StageOptions, open_storage, run_stage
 
     folder = output_folder(out)
     url = storage or f"sqlite:///{folder / 'tune.db'}"
+    overrides = {
+        "data": str(data),
+        "category": category,
+        "detector.model": model,
+        "train.schedule": schedule,
+        "train.epochs": epochs,
+        "train.seed": seed,
+        "train.threads": threads,
+        "train.device": device,
+    }
+    run = resolve_config(config, overrides)
+    detector, train = ganomaly_settings(run)
     store = open_storage(url)
-    options = StageOptions(study, store, stage, trials, top_k, seed, warmup_trials, max_size, max_latent)
-    train = GANTrainConfig(schedule=schedule, epochs=epochs, seed=seed, threads=threads, device=device)
-    images = load_tune_data(data, category, defect_fraction=defect_fraction, seed=seed)
-    result = run_stage(options, Objective(images, model, train, folder / "trials", width))
+    options = StageOptions(study, store, stage, trials, top_k, train.seed, warmup_trials, max_size, max_latent)
+    images = load_tune_data(data, category, run.val_fraction, defect_fraction, train.seed)
+    objective = Objective(images, detector, train, folder / "trials", width)
+    save_config(run, folder / "config.yaml")
+    result = run_stage(options, objective)
     (folder / "table1.md").write_text(table1(store))
     for note in save_plots(result, folder):
         typer.echo(note)

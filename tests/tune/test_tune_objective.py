@@ -6,10 +6,12 @@ from typing import Any
 import optuna
 import pytest
 
+from aoikit.config import resolve_config
 from aoikit.errors import AoikitError
+from aoikit.models.ganomaly.detector import GANomalyDetectorConfig
 from aoikit.models.ganomaly.loop import GANTrainConfig
 from aoikit.tune.data import TuneData, load_tune_data
-from aoikit.tune.objective import Objective
+from aoikit.tune.objective import Objective, ganomaly_settings
 from aoikit.tune.space import COARSE
 
 GRID = COARSE.capped(max_size=64, max_latent=64)
@@ -39,7 +41,7 @@ def data(tiny_dataset: Path) -> TuneData:
 
 @pytest.mark.parametrize("prune", [False, True])
 def test_a_trial_reports_each_epoch_and_is_pruned_when_told(data: TuneData, tmp_path: Path, prune: bool) -> None:
-    objective = Objective(data, "ganomaly-l1-l1", TRAIN, tmp_path, width=4)
+    objective = Objective(data, GANomalyDetectorConfig("ganomaly-l1-l1"), TRAIN, tmp_path, width=4)
     trial = FirstChoiceTrial(prune)
     if prune:
         with pytest.raises(optuna.TrialPruned):
@@ -52,6 +54,8 @@ def test_a_trial_reports_each_epoch_and_is_pruned_when_told(data: TuneData, tmp_
     assert list(tmp_path.iterdir()) == []  # each trial's run folder goes when it ends
 
 
-def test_an_unknown_model_is_refused_before_any_trial(data: TuneData, tmp_path: Path) -> None:
-    with pytest.raises(AoikitError, match="unknown GANomaly preset"):
-        Objective(data, "ssim_ae", TRAIN, tmp_path)
+def test_only_ganomaly_presets_are_tuned() -> None:
+    detector, train = ganomaly_settings(resolve_config(None, {"detector.model": "ganomaly-ssim-l1", "train.epochs": 3}))
+    assert detector.model == "ganomaly-ssim-l1" and train.plan.epochs == 3
+    with pytest.raises(AoikitError, match="tune searches GANomaly presets"):
+        ganomaly_settings(resolve_config(None, {"detector.model": "ssim_ae"}))

@@ -1,6 +1,6 @@
 """The grids hold the study's values, caps drop only what they name, and every point is a valid preset."""
 
-from aoikit.models.ganomaly.detector import GANomalyDetector
+from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
 from aoikit.tune.space import COARSE, FINE, detector_config
 
 
@@ -28,7 +28,7 @@ def test_caps_drop_larger_sizes_only() -> None:
 def test_every_corner_of_the_grid_builds_a_detector() -> None:
     for pick in (0, -1):
         params = {name: choices[pick] for name, choices in COARSE.choices().items()}
-        config = detector_config("ganomaly-ssim-l1", params, width=4)
+        config = detector_config(GANomalyDetectorConfig("ganomaly-ssim-l1", gamma=True), params, width=4)
         preset = config.preset()
         assert (preset.image_size, preset.window_size, preset.lam) == (
             params["image_size"],

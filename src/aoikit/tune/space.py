@@ -4,7 +4,7 @@ The study's SSIM kernel runs from 8 to 14; the project's SSIM needs an odd windo
 windows inside that range: 9, 11 and 13.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aoikit.models.ganomaly.detector import GANomalyDetectorConfig
@@ -57,11 +57,15 @@ FINE = Grid(_steps(1, 100, 5), COARSE.latent_dim, COARSE.image_size, COARSE.wind
 """Stage 3: weights 1, 5, 10, …, 100; λ in steps of 0.05; the rest as :data:`COARSE`."""
 
 
-def detector_config(model: str, params: dict[str, Any], width: int | None = None) -> GANomalyDetectorConfig:
-    """The GANomaly preset ``model`` at a point of the grid; ``width`` sets both networks' base width (ngf, ndf)."""
-    network = {"latent_dim": int(params["latent_dim"])} | ({"ngf": width, "ndf": width} if width else {})
-    return GANomalyDetectorConfig(
-        model=model,
+def detector_config(
+    base: GANomalyDetectorConfig, params: dict[str, Any], width: int | None = None
+) -> GANomalyDetectorConfig:
+    """``base`` at a point of the grid; ``width`` sets both networks' base width (ngf, ndf; None: as ``base``)."""
+    network = {**base.model_config, "latent_dim": int(params["latent_dim"])} | (
+        {"ngf": width, "ndf": width} if width else {}
+    )
+    return replace(
+        base,
         model_config=network,
         window=int(params["window"]),
         image_size=int(params["image_size"]),
