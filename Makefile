@@ -16,7 +16,7 @@ install: $(VENV)/bin/activate
 	$(PIP) install -q --no-compile -e .
 
 install-dev: $(VENV)/bin/activate
-	$(PIP) install -q -e '.[dev,label,labeltools,serve,browser,fast]'
+	$(PIP) install -q -e '.[dev,label,labeltools,serve,browser,fast,tune]'
 
 demo: install
 	$(VENV)/bin/aoikit demo

@@ -1,6 +1,9 @@
-"""Shared fixtures: a tiny synthetic dataset and single-threaded torch for fast, quiet tests."""
+"""Shared fixtures: a tiny synthetic dataset, single-threaded torch for fast, quiet tests, and a throwaway
+PostgreSQL database (skips with the reason when the server at ``AOIKIT_TEST_POSTGRES`` is unreachable)."""
 
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import torch
 from aoikit.data.synthetic import make_synthetic_dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+POSTGRES = os.environ.get("AOIKIT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -96,3 +100,33 @@ def browser(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     session.set_page_load_timeout(30)
     yield session
     session.quit()
+
+
+def postgres_reachable() -> str | None:
+    """None when the test PostgreSQL server answers, else why not."""
+    sa = pytest.importorskip("sqlalchemy", reason="PostgreSQL tests need the serve extra")
+    try:
+        with sa.create_engine(POSTGRES).connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure to connect is a reason to skip
+        return f"PostgreSQL not reachable at {POSTGRES} ({exc.__class__.__name__}); set AOIKIT_TEST_POSTGRES"
+    return None
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    sa = pytest.importorskip("sqlalchemy", reason="PostgreSQL tests need the serve extra")
+    reason = postgres_reachable()
+    if reason is not None:
+        pytest.skip(reason)
+    name = f"aoikit_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

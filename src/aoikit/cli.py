@@ -9,9 +9,11 @@ from typer.core import TyperCommand
 
 from aoikit.cli_common import DEVICE_HELP, RUN_HELP, friendly
 from aoikit.cli_service import commands as service_commands
+from aoikit.cli_tune import commands as tune_commands
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True)
 app.add_typer(service_commands)
+app.add_typer(tune_commands)
 LIST_OPTIONS = ("--windows",)
 """Options that take several values: ``--windows 7 11 15`` as well as ``--windows 7 --windows 11``."""
 

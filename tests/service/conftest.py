@@ -8,10 +8,8 @@ unreachable.
 
 import io
 import json
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +23,6 @@ import torch
 from PIL import Image
 
 pytest.importorskip("sqlalchemy", reason="the inspection service needs the serve extra")
-import sqlalchemy as sa
 
 from aoikit.config import RunConfig, save_config
 from aoikit.detector import Detector
@@ -34,7 +31,6 @@ from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.service.store import Inspection, new_id
 
 SIZE = 64
-POSTGRES = os.environ.get("AOIKIT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FAMILIES = {
     "ssim_ae": (SSIMAEDetector, SSIMAEDetectorConfig(model_config={"latent_dim": 8}, image_size=64, patch_size=32)),
     "ganomaly": (
@@ -250,34 +246,6 @@ def _row(when: datetime = T0, camera: str = "cam1", anomalous: bool = False, key
 def row() -> Callable[..., Any]:
     """``row(when, camera, anomalous, key)``: an unsaved inspection row with made-up values."""
     return _row
-
-
-def postgres_reachable() -> str | None:
-    """None when the test PostgreSQL server answers, else why not."""
-    try:
-        with sa.create_engine(POSTGRES).connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except Exception as exc:  # any failure to connect is a reason to skip
-        return f"PostgreSQL not reachable at {POSTGRES} ({exc.__class__.__name__}); set AOIKIT_TEST_POSTGRES"
-    return None
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL database, dropped after the test."""
-    reason = postgres_reachable()
-    if reason is not None:
-        pytest.skip(reason)
-    name = f"aoikit_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -100,3 +100,17 @@ def test_a_two_epoch_run_on_the_seed_schedule_trains_one_image_per_step(tmp_path
     batch_norms = [m for m in model.generator.encoder1.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert batch_norms and all(int(m.num_batches_tracked) == 12 for m in batch_norms)  # 2 epochs × 6 steps of 1
     assert not torch.equal(model.generator.encoder1.features[0].weight, before)
+
+
+def test_the_epoch_hook_sees_each_saved_epoch_in_eval_mode_and_can_stop_the_run(tmp_path: Path) -> None:
+    seen: list[tuple[int, bool]] = []
+
+    def hook(model: GANomaly, epoch: int) -> None:
+        seen.append((epoch, model.training))
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(fresh_model(), "tiny", TRAIN, VAL, STEP, TINY, tmp_path, on_epoch=hook)
+    assert seen == [(1, False)]
+    assert (tmp_path / "last" / "state.json").is_file()

@@ -13,7 +13,7 @@ from aoikit.detector import Detector, DetectorConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import MinMaxNormalizer
 from aoikit.models.ganomaly.export import Generate, OnnxGenerator, fast_generator, onnx_available, to_onnx
-from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan
+from aoikit.models.ganomaly.loop import EpochHook, GANTrainConfig, train_gan
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import PRESETS, GANomalyPreset, get_preset
@@ -73,7 +73,8 @@ class GANomalyDetector(Detector):
     """GANomaly on whole images resized to the preset's size.
 
     Image scores are A normalised by ``normalizer_``, the min and max of A over held-out good images: 0 to 1 on
-    those, above 1 beyond them. Maps are the score's per-pixel distance (1 − SSIM or |x − G(x)|).
+    those, above 1 beyond them. Maps are the score's per-pixel distance (1 − SSIM or |x − G(x)|). ``on_epoch`` is
+    passed to the training loop (:data:`aoikit.models.ganomaly.loop.EpochHook`).
     """
 
     family = "ganomaly"
@@ -82,8 +83,11 @@ class GANomalyDetector(Detector):
     config: GANomalyDetectorConfig
     model_: GANomaly
 
-    def __init__(self, config: GANomalyDetectorConfig | None = None, train_config: Any = None) -> None:
+    def __init__(
+        self, config: GANomalyDetectorConfig | None = None, train_config: Any = None, on_epoch: EpochHook | None = None
+    ) -> None:
         super().__init__(config or GANomalyDetectorConfig(), train_config)
+        self.on_epoch = on_epoch
         self._generate: Generate | None = None
 
     @property
@@ -112,7 +116,16 @@ class GANomalyDetector(Detector):
         extra = {"detector": asdict(self.config)}
         model = self.build_model()
         self.history_ = train_gan(
-            model, self.config.model, _batch(train), _batch(val), step, self.train_config, out_dir, resume, extra
+            model,
+            self.config.model,
+            _batch(train),
+            _batch(val),
+            step,
+            self.train_config,
+            out_dir,
+            resume,
+            extra,
+            self.on_epoch,
         )
         best, _ = load_checkpoint(out_dir / "best")
         self._set_model(best)

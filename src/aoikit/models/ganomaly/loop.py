@@ -2,6 +2,7 @@
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from aoikit.runtime import RuntimeOptions, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
 
+EpochHook = Callable[[GANomaly, int], None]
+"""Called with the model (in eval mode) and the epoch number after each epoch is saved; may raise to stop."""
 PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_score": "validation score A"}
 """History columns drawn in loss.png, with their legend labels."""
 
@@ -76,6 +79,7 @@ def train_gan(
     out_dir: Path,
     resume: bool = False,
     extra: dict[str, Any] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` on shuffled, randomly mirrored whole images; keep the model with the best validation score.
 
@@ -95,6 +99,7 @@ def train_gan(
             ``best/``, ``history.csv`` and ``loss.png``.
         resume: continue from ``out_dir/last`` when it exists (a fresh start otherwise).
         extra: more JSON-able entries for each checkpoint's config.json.
+        on_epoch: run after each epoch is saved, e.g. to report a validation value and stop a hopeless run.
 
     Returns:
         One row per epoch (resumed epochs included): the mean generator terms ``g_loss``, ``adv``,
@@ -157,6 +162,9 @@ def train_gan(
         write_history(out_dir / "history.csv", history)
         plot_history(out_dir / "loss.png", history, PLOTTED, "loss / score")
         bar.set_postfix(epoch=epoch + 1, val=f"{val:.4f}", best=f"{best:.4f}")
+        if on_epoch is not None:
+            model.eval()
+            on_epoch(model, epoch + 1)
     bar.close()
     return history
 

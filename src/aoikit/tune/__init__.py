@@ -1,0 +1,1 @@
+"""Tuning GANomaly presets with Optuna: the LED study's three-stage random search on a validation split."""

@@ -1,0 +1,126 @@
+"""The three search stages of a study as Optuna studies in one storage: ``NAME-stage1``, ``-stage2``, ``-stage3``.
+
+Stage 1 draws from the whole grid; stage 2 around the top k trials of stage 1; stage 3 from a finer grid around
+the best trial of stages 1 and 2 (:mod:`aoikit.tune.space`). Any number of workers may run one stage of one study
+at once: the storage hands out trial numbers, and each trial's draws depend on its number.
+"""
+
+import time
+from dataclasses import dataclass
+
+import optuna
+import sqlalchemy.exc
+from optuna.trial import FrozenTrial, TrialState
+
+from aoikit.errors import AoikitError
+from aoikit.tune.objective import Objective
+from aoikit.tune.sampler import StageSampler
+from aoikit.tune.space import COARSE, FINE, Grid
+
+STAGES = (1, 2, 3)
+MODEL_ATTR = "model"
+"""Study attribute naming the GANomaly preset a study tunes."""
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """Where a stage's study lives (``storage``: see :func:`open_storage`) and how it searches.
+
+    ``max_size`` and ``max_latent`` leave larger image and latent sizes out of the grid (None: keep all).
+    ``warmup_trials`` trials complete before the median pruner stops any; it then stops a trial whose epoch's
+    value falls below the median of earlier trials at that epoch, from the second epoch on.
+    """
+
+    study: str
+    storage: optuna.storages.BaseStorage
+    stage: int
+    trials: int
+    top_k: int = 5
+    seed: int = 0
+    warmup_trials: int = 5
+    max_size: int | None = None
+    max_latent: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise AoikitError(f"--stage must be 1, 2 or 3, got {self.stage}")
+        if self.trials < 1 or self.top_k < 1:
+            raise AoikitError(f"--trials and --top-k must be positive, got {self.trials} and {self.top_k}")
+
+
+def open_storage(url: str, tries: int = 5) -> optuna.storages.RDBStorage:
+    """The Optuna storage at database ``url``, its tables created when new.
+
+    Workers started together on a new database race to create the tables; the loser's attempt fails and is
+    retried, then finds the winner's tables.
+
+    Raises:
+        AoikitError: ``url`` is no database URL, or the database cannot be opened.
+    """
+    for attempt in range(tries):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sqlalchemy.exc.ArgumentError as exc:
+            raise AoikitError(f"--storage {url!r}: not a database URL ({exc})") from None
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.2 * (attempt + 1))
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise AoikitError(f"--storage: cannot open the database ({exc.__class__.__name__}: {exc})") from None
+    raise AoikitError(f"--storage: the tables of {url} could not be created in {tries} tries")
+
+
+def stage_name(study: str, stage: int) -> str:
+    """The Optuna study name of one stage."""
+    return f"{study}-stage{stage}"
+
+
+def completed(storage: optuna.storages.BaseStorage, name: str) -> list[FrozenTrial]:
+    """The completed trials of study ``name``; none when the study does not exist."""
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return []
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
+def stage_search(options: StageOptions) -> tuple[StageSampler, Grid]:
+    """The sampler and (capped) grid of ``options.stage``; later stages need completed trials of the earlier ones.
+
+    Raises:
+        AoikitError: an earlier stage has no completed trial.
+    """
+    coarse = COARSE.capped(options.max_size, options.max_latent)
+    if options.stage == 1:
+        return StageSampler(seed=options.seed), coarse
+    earlier = [stage_name(options.study, s) for s in STAGES if s < options.stage]
+    trials = [t for name in earlier for t in completed(options.storage, name)]
+    trials.sort(key=lambda t: t.value or 0.0, reverse=True)
+    if not trials:
+        raise AoikitError(f"stage {options.stage} needs completed trials of {' or '.join(earlier)}; run those first")
+    if options.stage == 2:
+        return StageSampler([t.params for t in trials[: options.top_k]], 1, options.seed), coarse
+    return StageSampler([trials[0].params], 1, options.seed), FINE.capped(options.max_size, options.max_latent)
+
+
+def run_stage(options: StageOptions, objective: Objective) -> optuna.Study:
+    """Add ``options.trials`` trials of ``objective.model`` to the stage's study (created when new).
+
+    Raises:
+        AoikitError: the study tunes another model.
+    """
+    sampler, grid = stage_search(options)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=options.warmup_trials, n_warmup_steps=1)
+    study = optuna.create_study(
+        storage=options.storage,
+        study_name=stage_name(options.study, options.stage),
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+    )
+    tuned = study.user_attrs.get(MODEL_ATTR, objective.model)
+    if tuned != objective.model:
+        raise AoikitError(f"study {options.study!r} tunes {tuned}, not {objective.model}; choose another --study")
+    study.set_user_attr(MODEL_ATTR, objective.model)
+    study.optimize(lambda trial: objective(trial, grid), n_trials=options.trials)
+    return study
