@@ -16,15 +16,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from aoikit.detector_config import DetectorConfig
+from aoikit.detector_config import DetectorConfig, MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult, LabelledImage
 from aoikit.working_frame import REFERENCES, WorkingFrame
-
-IMAGE_SCORES = ("max", "area")
 
 
 @dataclass
@@ -187,11 +185,11 @@ class Detector(WorkingFrame):
     @property
     def image_score_kind(self) -> str:
         """ "max" (smoothed map maximum), "area" (share of pixels above a good quantile) or "model" (its own)."""
-        return str(getattr(self.config, "image_score", "model"))
+        return self.config.image_score if isinstance(self.config, MapScoreConfig) else "model"
 
     @property
     def area_quantile(self) -> float:
-        return float(getattr(self.config, "area_quantile", 0.99))
+        return self.config.area_quantile if isinstance(self.config, MapScoreConfig) else 0.99
 
     def image_scores(
         self, analyses: Sequence[Analysis], window: int, area_threshold: float | None = None
@@ -204,7 +202,8 @@ class Detector(WorkingFrame):
         maps = [a.maps[window] for a in analyses]
         if kind == "area":
             return area_scores(maps, self.area_threshold_ if area_threshold is None else area_threshold)
-        return image_scores_from_maps(maps, sigma=float(getattr(self.config, "score_sigma", 4.0)))
+        assert isinstance(self.config, MapScoreConfig)
+        return image_scores_from_maps(maps, sigma=self.config.score_sigma)
 
     def analyse(self, image: np.ndarray, windows: Sequence[int] | None = None) -> Analysis:
         """Anomaly maps of ``image`` per SSIM window (default: the configured one), in the image's own frame and

@@ -6,6 +6,7 @@ from typing import Any
 from aoikit.errors import AoikitError
 
 ROI_SPLITS = ("none", "otsu")
+IMAGE_SCORES = ("max", "area")
 
 
 @dataclass
@@ -55,3 +56,23 @@ class DetectorConfig:
     def part_threshold(self) -> float | None:
         """Grey level that splits part from background for ``roi`` and ``gamma``; None for Otsu's."""
         return None if isinstance(self.roi, str) else float(self.roi)
+
+
+@dataclass
+class MapScoreConfig(DetectorConfig):
+    """Settings of the families whose image score comes from their map: ``image_score`` "max" of the map smoothed
+    with ``score_sigma`` (pixels of the image's own size), or "area", the share of pixels above the
+    ``area_quantile`` of held-out good pixels (``area_threshold_``)."""
+
+    score_sigma: float = 4.0
+    image_score: str = "max"
+    area_quantile: float = 0.99
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.image_score not in IMAGE_SCORES:
+            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
+        if self.score_sigma < 0:
+            raise AoikitError(f"score_sigma must be ≥ 0, got {self.score_sigma}")
+        if not 0.0 < self.area_quantile < 1.0:
+            raise AoikitError(f"area_quantile must lie strictly between 0 and 1, got {self.area_quantile}")

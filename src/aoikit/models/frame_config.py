@@ -6,29 +6,23 @@ from typing import ClassVar
 
 import torch
 
-from aoikit.detector import IMAGE_SCORES, DetectorConfig
+from aoikit.detector_config import MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 
 
 @dataclass
-class FrameConfig(DetectorConfig):
-    """``image_size``: side of the square working frame, a multiple of :meth:`frame_multiple`. ``image_score``:
-    "max" of the map smoothed with ``score_sigma`` (pixels of the image's own size), or "area" (see the base).
-    ``window`` does not change these maps; every window gets the same map. Intensity matching is on by default."""
+class FrameConfig(MapScoreConfig):
+    """``image_size``: side of the square working frame, a multiple of :meth:`frame_multiple`; image scores:
+    :class:`MapScoreConfig`. ``window`` does not change these maps; every window gets the same map. Intensity
+    matching is on by default."""
 
     match_intensity: bool = True
     image_size: int = 256
     score_sigma: float = 8.0
-    image_score: str = "max"
-    area_quantile: float = 0.99
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.image_score not in IMAGE_SCORES:
-            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
-        if self.score_sigma < 0 or not 0.0 < self.area_quantile < 1.0:
-            raise AoikitError("score_sigma must be ≥ 0 and area_quantile strictly between 0 and 1")
         multiple = self.frame_multiple()
         if self.image_size < multiple or self.image_size % multiple:
             raise AoikitError(f"image_size must be a positive multiple of {multiple}, got {self.image_size}")
@@ -48,6 +42,14 @@ class FrameNetwork(OneNetworkBackend):
     @property
     def working_size(self) -> int:
         return self.config.image_size
+
+    def _check_crop_size(self, crop_size: int) -> None:
+        """Refuse training crops the network cannot take or the working frame cannot give."""
+        multiple, size = self.config.frame_multiple(), self.config.image_size
+        if crop_size % multiple or not multiple <= crop_size <= size:
+            raise AoikitError(
+                f"crop_size must be a multiple of {multiple} no larger than image_size ({size}), got {crop_size}"
+            )
 
     def onnx_graph(self) -> bytes:
         """The network as an ONNX graph with a dynamic batch axis."""

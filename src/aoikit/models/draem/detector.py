@@ -58,12 +58,7 @@ class DRAEMDetector(FrameNetwork, Detector):
         self, train: list[np.ndarray], val: list[np.ndarray], out_dir: Path, resume: bool, labelled: list[LabelledImage]
     ) -> None:
         cfg = self.train_config
-        multiple = self.config.network().config.multiple
-        if cfg.crop_size % multiple or not multiple <= cfg.crop_size <= self.config.image_size:
-            raise AoikitError(
-                f"crop_size must be a multiple of {multiple} no larger than image_size "
-                f"({self.config.image_size}), got {cfg.crop_size}"
-            )
+        self._check_crop_size(cfg.crop_size)
         torch.manual_seed(cfg.seed)
         model = self.build_model()
         extra = {"detector": asdict(self.config)}

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from aoikit.data.patches import stitch, tile
-from aoikit.detector import IMAGE_SCORES, Detector, DetectorConfig
+from aoikit.detector import Detector
+from aoikit.detector_config import MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import PositionStats
@@ -22,30 +23,24 @@ from aoikit.types import LabelledImage
 
 
 @dataclass
-class SSIMAEDetectorConfig(DetectorConfig):
+class SSIMAEDetectorConfig(MapScoreConfig):
     """How images are tiled, reconstructed and turned into maps and decisions.
 
     ``patch_size`` is the one patch side for the network, training and maps; ``stride`` < ``patch_size``
     overlaps tiles. ``position_norm`` (needs ``align``): score each aligned residual against good training
     images' residuals at the same position (:class:`aoikit.metrics.PositionStats`, fitted as ``position_``).
-    ``image_score``: "max" of the map smoothed with ``score_sigma``, or "area", the share of pixels above the
-    ``area_quantile`` of held-out good pixels (``area_threshold_``).
+    Image scores: :class:`MapScoreConfig`.
     """
 
     image_size: int = 512
     patch_size: int = 128
     stride: int | None = None
-    score_sigma: float = 4.0
     map_sigma: float = 0.0
     foreground_only: bool = False
     position_norm: bool = False
-    image_score: str = "max"
-    area_quantile: float = 0.99
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.image_score not in IMAGE_SCORES:
-            raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
         if self.position_norm and not self.align:
             raise AoikitError("position_norm needs align: true (positions only mean something in the aligned frame)")
         if self.patch_size < 16 or self.patch_size % 16:
@@ -56,8 +51,6 @@ class SSIMAEDetectorConfig(DetectorConfig):
             raise AoikitError(f"stride must lie in [1, patch_size={self.patch_size}], got {self.stride}")
         if "patch_size" in self.model_config:
             raise AoikitError("set the patch size as detector.patch_size, not in model_config")
-        if not 0.0 < self.area_quantile < 1.0:
-            raise AoikitError(f"area_quantile must lie strictly between 0 and 1, got {self.area_quantile}")
 
 
 class SSIMAEDetector(OneNetworkBackend, Detector):

@@ -79,12 +79,7 @@ class UNetDetector(FrameNetwork, Detector):
         labelled: list[LabelledImage],
     ) -> None:
         cfg = self.train_config
-        multiple = self.config.network_config().multiple
-        if cfg.crop_size % multiple or not multiple <= cfg.crop_size <= self.config.image_size:
-            raise AoikitError(
-                f"crop_size must be a multiple of {multiple} no larger than image_size "
-                f"({self.config.image_size}), got {cfg.crop_size}"
-            )
+        self._check_crop_size(cfg.crop_size)
         self.classes_ = sorted({item.defect_type for item in labelled})
         index = {name: k + 1 for k, name in enumerate(self.classes_)}
         defects = [LabelMap(item.image, item.mask.astype(np.int64) * index[item.defect_type]) for item in labelled]
