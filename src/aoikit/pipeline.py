@@ -182,11 +182,9 @@ def evaluate_detector(
     return results
 
 
-def _same_data(a: RunConfig, b: RunConfig) -> bool:
-    """Whether two configurations name the same dataset folder."""
-    if not a.data or not b.data:
-        return False
-    return (Path(a.data) / (a.category or "")).resolve() == (Path(b.data) / (b.category or "")).resolve()
+def _dataset_folder(config: RunConfig) -> Path | None:
+    """The dataset folder a configuration names, resolved; None when it names none."""
+    return (Path(config.data) / (config.category or "")).resolve() if config.data else None
 
 
 def _check_report_options(windows: Sequence[int] | None, panels: int) -> None:
@@ -213,13 +211,13 @@ def evaluate_run(
         raise AoikitError("give --run RUN, or --baseline flat|untrained")
     _check_report_options(windows, panels)
     config = load_config(run / "config.yaml") if run is not None else RunConfig()
+    trained_on = _dataset_folder(config)
     config.data, config.category = data or config.data, category or config.category
     if baseline:
         detector, title = baseline_detector(baseline, config).to(device), f"{baseline} baseline"
     else:
         detector, title = load_run(run, device), str(run)  # type: ignore[arg-type]
-        trained_on = load_config(run / "config.yaml")  # type: ignore[operator]
-        if detector.supervised and _same_data(config, trained_on):
+        if detector.supervised and trained_on is not None and _dataset_folder(config) == trained_on:
             raise AoikitError(
                 f"{run}: a supervised run learned the defect images of {config.data}; evaluate it on a held-out "
                 "folder with --data"
