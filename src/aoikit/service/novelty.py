@@ -263,6 +263,12 @@ class _Far:
     descriptor: np.ndarray
 
 
+def check_support(support: int, window: int) -> None:
+    """Raise :class:`AoikitError` unless 1 ≤ ``support`` ≤ ``window`` (frames an alert needs, frames searched)."""
+    if support < 1 or window < support:
+        raise AoikitError(f"need 1 ≤ support ≤ window, got support={support}, window={window}")
+
+
 class NoveltyJudge:
     """Streams frames and raises a "new kind" alert when similar far regions recur.
 
@@ -276,8 +282,7 @@ class NoveltyJudge:
     def __init__(
         self, known: KnownKinds, support: int = SUPPORT, window: int = WINDOW, map_window: int | None = None
     ) -> None:
-        if support < 1 or window < support:
-            raise AoikitError(f"need 1 ≤ support ≤ window, got support={support}, window={window}")
+        check_support(support, window)
         self.known = known
         self.support = support
         self.window = window

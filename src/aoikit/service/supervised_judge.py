@@ -11,7 +11,7 @@ from aoikit.errors import AoikitError
 from aoikit.labels.regions import Region
 from aoikit.models.unet.detector import UNetDetector
 from aoikit.service.alerts import NewKind
-from aoikit.service.novelty import SUPPORT, WINDOW
+from aoikit.service.novelty import SUPPORT, WINDOW, check_support
 
 UNEXPLAINED = "unexplained"
 """The name of a region whose pixels the supervised model leaves under its calibrated threshold."""
@@ -29,8 +29,7 @@ class SupervisedJudge:
     def __init__(self, supervised: UNetDetector, support: int = SUPPORT, window: int = WINDOW) -> None:
         if not isinstance(supervised, UNetDetector):
             raise AoikitError(f"a supervised run names defect types; the {supervised.family} family does not")
-        if support < 1 or window < support:
-            raise AoikitError(f"need 1 ≤ support ≤ window, got support={support}, window={window}")
+        check_support(support, window)
         self.supervised, self.support, self.window = supervised, support, window
         self._recent: deque[tuple[str, int]] = deque(maxlen=window)
 
