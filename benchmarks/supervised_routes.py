@@ -99,7 +99,7 @@ def routes(prelabeller: Detector, images: list[np.ndarray], truths: list[np.ndar
         regions = extract_regions(prelabeller.anomaly_map(image)[0], config)
         h, w = image.shape
         raw = region_mask(ImageLabels("", w, h, regions))
-        kept_regions = [r for r in regions if (region_mask(ImageLabels("", w, h, [r])) & truth).any()]
+        kept_regions = [r for r in regions if truth[r.box[1] : r.box[3], r.box[0] : r.box[2]][r.mask].any()]
         kept = region_mask(ImageLabels("", w, h, kept_regions))
         drawn = [g for g in components(truth) if not (g & kept).any()]
         masks["gt"].append(truth)
