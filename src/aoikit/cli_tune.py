@@ -70,7 +70,7 @@ def tune(
     images = load_tune_data(data, category, run.val_fraction, defect_fraction, train.seed)
     objective = Objective(images, detector, train, folder / "trials", width)
     save_config(run, folder / "config.yaml")
-    result = run_stage(options, objective)
+    result = run_stage(options, objective, {"val_fraction": run.val_fraction, "defect_fraction": defect_fraction})
     (folder / "table1.md").write_text(table1(store))
     for note in save_plots(result, folder):
         typer.echo(note)
@@ -81,3 +81,37 @@ def tune(
     typer.echo(f"{result.study_name}: {len(result.trials)} trials, {best}")
     shown = make_url(url).render_as_string()  # the password hidden
     typer.echo(f"table 1: {folder / 'table1.md'}  plots: {folder / result.study_name}-*.png  storage: {shown}")
+
+
+@commands.command("tune-test")
+@friendly
+def tune_test(
+    study: Annotated[str, typer.Option(help="Study name given to aoikit tune.")],
+    storage: Annotated[str, typer.Option(help="The study's Optuna storage URL, e.g. sqlite:///runs/tune/tune.db.")],
+    data: Annotated[Path, typer.Option(help="The dataset the study searched on.")],
+    out: Annotated[Path, typer.Option(help="Run folder for the chosen trial's detector and tuned.json.")],
+    category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
+    frames: Annotated[int, typer.Option(help="Frames timed for the per-frame latency.")] = 200,
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    device: Annotated[str | None, typer.Option(help=DEVICE_HELP)] = None,
+) -> None:
+    """Train the best trial of a study's stages once more, on the same split, into a run folder; evaluate it once on
+    the test split less the defect images the search validated on; write OUT/tuned.json."""
+    import json
+
+    from aoikit.outputs import output_folder
+    from aoikit.tune.final import evaluate_chosen
+    from aoikit.tune.study import open_storage
+
+    folder = output_folder(out)
+    result = evaluate_chosen(
+        open_storage(storage), study, data, folder, category, {"threads": threads, "device": device}, frames
+    )
+    (folder / "tuned.json").write_text(json.dumps(result, indent=2))
+    typer.echo(
+        f"{study} trial {result['trial']} ({result['preset']}): validation AUROC {result['validation_auroc']:.4f} "
+        f"(search {result['validation_auroc_search']:.4f}); test AUROC {result['image_auroc']:.4f} on "
+        f"{result['test_images']} images, flat {result['flat_auroc']:.4f}, untrained {result['untrained_auroc']:.4f}; "
+        f"{result['ms_p50']:.2f} ms/frame p50"
+    )
+    typer.echo(f"run: {folder}  results: {folder / 'tuned.json'}")

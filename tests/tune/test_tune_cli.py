@@ -1,6 +1,7 @@
-"""``aoikit tune``: three stages on one SQLite storage, Table 1 and plots, one-line errors, and two worker
-processes sharing one study on SQLite and on PostgreSQL without losing or repeating a trial."""
+"""``aoikit tune``: three stages on one SQLite storage, Table 1 and plots, the chosen trial tested once, one-line
+errors, and two worker processes sharing one study on SQLite and on PostgreSQL without losing or repeating a trial."""
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from typer.testing import CliRunner
 
 import aoikit
 from aoikit.cli import app
+from aoikit.data.open import open_dataset
+from aoikit.pipeline import load_run
+from aoikit.tune.data import load_tune_data
 from aoikit.tune.sampler import neighbours
 from aoikit.tune.space import COARSE
 
@@ -54,6 +58,24 @@ def test_three_stages_write_table_1_and_plots(tiny_dataset: Path, tmp_path: Path
     assert table[0].startswith("| model | study | validation image AUROC | w_con |") and len(table) == 3
     assert table[2].startswith("| ganomaly-l1-l1 | led-stage")
 
+    run = tmp_path / "chosen"
+    args = ["tune-test", "--study", "led", "--storage", storage, "--data", str(tiny_dataset), "--out", str(run)]
+    result = runner.invoke(app, [*args, "--frames", "5", "--threads", "1", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    tuned = json.loads((run / "tuned.json").read_text())
+    trials = [t for n in (1, 2, 3) for t in stage(storage, "led", n).trials if t.value is not None]
+    best = max(trials, key=lambda t: t.value or 0.0)
+    assert (tuned["trial"], tuned["params"]) == (best.number, best.params)
+    assert tuned["validation_auroc"] == pytest.approx(best.value)  # the same split and seed train the same model
+    validated = len(load_tune_data(tiny_dataset, None).defects)
+    test = open_dataset(tiny_dataset).test
+    assert (tuned["test_images"], tuned["test_defects"]) == (
+        len(test) - validated,
+        sum(s.label for s in test) - validated,
+    )
+    assert 0.0 <= tuned["image_auroc"] <= 1.0 and tuned["ms_p50"] > 0
+    assert load_run(run).config.image_size == best.params["image_size"]
+
 
 def test_a_later_stage_needs_an_earlier_one_and_a_study_keeps_its_model(tiny_dataset: Path, tmp_path: Path) -> None:
     code, output = tune(tiny_dataset, tmp_path, "fresh", "--stage", "2")
@@ -61,6 +83,10 @@ def test_a_later_stage_needs_an_earlier_one_and_a_study_keeps_its_model(tiny_dat
     assert tune(tiny_dataset, tmp_path, "one", "--trials", "1")[0] == 0
     code, output = tune(tiny_dataset, tmp_path, "one", "--trials", "1", "--model", "ganomaly-ssim-ssim")
     assert code == 2 and "tunes ganomaly-l1-l1, not ganomaly-ssim-ssim" in output
+    code, output = tune(tiny_dataset, tmp_path, "one", "--trials", "1", "--defect-fraction", "0.4")
+    assert code == 2 and "was searched with other settings (defect_fraction)" in output
+    code, output = tune(tiny_dataset, tmp_path, "one", "--stage", "2", "--trials", "1", "--epochs", "2")
+    assert code == 2 and "'one-stage1' was searched with other settings (train.epochs)" in output
     code, output = tune(tiny_dataset, tmp_path, "x", "--model", "ssim_ae")
     assert code == 2 and "tune searches GANomaly presets" in output
     code, output = tune(tiny_dataset, tmp_path, "x", "--storage", "not a url")

@@ -109,7 +109,7 @@ def compare_presets(
         scores[name] = values
         threshold = None if test_minmax else detector.image_threshold_
         _plot_histogram(out_dir / f"hist_{name}.png", values, labels, f"{name} ({how})", threshold)
-        rows.append(_evaluate(detector, name, test_images, labels, seed, frames))
+        rows.append(evaluate_preset(detector, name, test_images, labels, seed, frames))
     reference = next((r["image_auroc"] for r in rows if r["preset"] == REFERENCE), None)
     for row in rows:
         row["vs_l1_l1_percent"] = None if reference is None else 100 * (row["image_auroc"] / reference - 1)
@@ -137,7 +137,7 @@ def _settings(detector: GANomalyDetector) -> tuple[GANomalyDetectorConfig, GANTr
     return detector.config, replace(detector.train_config, threads=None, device="auto", amp="auto")
 
 
-def _evaluate(
+def evaluate_preset(
     detector: GANomalyDetector, name: str, images: list[np.ndarray], labels: np.ndarray, seed: int, frames: int
 ) -> dict[str, Any]:
     """Image AUROC of the preset and of its flat and untrained baselines, and per-frame latency."""

@@ -1,7 +1,7 @@
 """One tuning trial: train a GANomaly preset at a point of the grid and score it on the validation split."""
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,9 @@ from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import PRESETS
 from aoikit.tune.data import TuneData
 from aoikit.tune.space import Grid, detector_config
+
+MACHINE = ("threads", "device", "amp")
+"""Training options that may differ between the workers of one study: where and how fast a trial runs."""
 
 
 def ganomaly_settings(run: RunConfig) -> tuple[GANomalyDetectorConfig, GANTrainConfig]:
@@ -55,6 +58,11 @@ class Objective:
     def model(self) -> str:
         """The preset tuned."""
         return self.detector.model
+
+    def settings(self) -> dict[str, Any]:
+        """What every trial shares: the detector and training settings (less :data:`MACHINE`) and the width."""
+        train = {name: value for name, value in asdict(self.train).items() if name not in MACHINE}
+        return {"detector": asdict(self.detector), "train": train, "width": self.width}
 
     def __call__(self, trial: optuna.Trial, grid: Grid) -> float:
         detector = GANomalyDetector(detector_config(self.detector, suggest(trial, grid), self.width), self.train)

@@ -5,8 +5,10 @@ the best trial of stages 1 and 2 (:mod:`aoikit.tune.space`). Any number of worke
 at once: the storage hands out trial numbers, and each trial's draws depend on its number.
 """
 
+import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 import sqlalchemy.exc
@@ -20,6 +22,8 @@ from aoikit.tune.space import COARSE, FINE, Grid
 STAGES = (1, 2, 3)
 MODEL_ATTR = "model"
 """Study attribute naming the GANomaly preset a study tunes."""
+SETTINGS_ATTR = "settings"
+"""Study attribute holding what every trial shares (:meth:`aoikit.tune.objective.Objective.settings`)."""
 
 
 @dataclass(frozen=True)
@@ -83,16 +87,52 @@ def completed(storage: optuna.storages.BaseStorage, name: str) -> list[FrozenTri
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
-def stage_search(options: StageOptions) -> tuple[StageSampler, Grid]:
-    """The sampler and (capped) grid of ``options.stage``; later stages need completed trials of the earlier ones.
+def check_settings(storage: optuna.storages.BaseStorage, name: str, settings: dict[str, Any]) -> None:
+    """Refuse to add trials to, or build on, study ``name`` when its trials shared other settings.
 
     Raises:
-        AoikitError: an earlier stage has no completed trial.
+        AoikitError: the study exists with another model or other settings.
+    """
+    try:
+        attrs = optuna.load_study(study_name=name, storage=storage).user_attrs
+    except KeyError:
+        return
+    model = settings["detector"]["model"]
+    if attrs.get(MODEL_ATTR, model) != model:
+        raise AoikitError(f"study {name!r} tunes {attrs[MODEL_ATTR]}, not {model}; choose another --study")
+    stored = attrs.get(SETTINGS_ATTR, settings)
+    differ = sorted(_differences(stored, settings))
+    if differ:
+        raise AoikitError(
+            f"study {name!r} was searched with other settings ({', '.join(differ)}); choose another --study"
+        )
+
+
+def _differences(first: dict[str, Any], second: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of the values that differ between two nested mappings."""
+    names = []
+    for key in sorted(set(first) | set(second)):
+        a, b = first.get(key), second.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            names += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            names.append(f"{prefix}{key}")
+    return names
+
+
+def stage_search(options: StageOptions, settings: dict[str, Any]) -> tuple[StageSampler, Grid]:
+    """The sampler and (capped) grid of ``options.stage``; later stages need completed trials of the earlier ones,
+    searched with the same ``settings``.
+
+    Raises:
+        AoikitError: an earlier stage has no completed trial, or had other settings.
     """
     coarse = COARSE.capped(options.max_size, options.max_latent)
     if options.stage == 1:
         return StageSampler(seed=options.seed), coarse
     earlier = [stage_name(options.study, s) for s in STAGES if s < options.stage]
+    for name in earlier:
+        check_settings(options.storage, name, settings)
     trials = [t for name in earlier for t in completed(options.storage, name)]
     trials.sort(key=lambda t: t.value or 0.0, reverse=True)
     if not trials:
@@ -102,25 +142,27 @@ def stage_search(options: StageOptions) -> tuple[StageSampler, Grid]:
     return StageSampler([trials[0].params], 1, options.seed), FINE.capped(options.max_size, options.max_latent)
 
 
-def run_stage(options: StageOptions, objective: Objective) -> optuna.Study:
-    """Add ``options.trials`` trials of ``objective.model`` to the stage's study (created when new).
+def run_stage(options: StageOptions, objective: Objective, split: dict[str, Any]) -> optuna.Study:
+    """Add ``options.trials`` trials of ``objective`` to the stage's study (created when new); the study records
+    the objective's settings with ``split`` (how the validation split was drawn) for :mod:`aoikit.tune.final`.
 
     Raises:
-        AoikitError: the study tunes another model.
+        AoikitError: the study, or an earlier stage, tunes another model or had other settings.
     """
-    sampler, grid = stage_search(options)
+    settings = json.loads(json.dumps({**objective.settings(), **split}))
+    name = stage_name(options.study, options.stage)
+    check_settings(options.storage, name, settings)
+    sampler, grid = stage_search(options, settings)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=options.warmup_trials, n_warmup_steps=1)
     study = optuna.create_study(
         storage=options.storage,
-        study_name=stage_name(options.study, options.stage),
+        study_name=name,
         direction="maximize",
         sampler=sampler,
         pruner=pruner,
         load_if_exists=True,
     )
-    tuned = study.user_attrs.get(MODEL_ATTR, objective.model)
-    if tuned != objective.model:
-        raise AoikitError(f"study {options.study!r} tunes {tuned}, not {objective.model}; choose another --study")
     study.set_user_attr(MODEL_ATTR, objective.model)
+    study.set_user_attr(SETTINGS_ATTR, settings)
     study.optimize(lambda trial: objective(trial, grid), n_trials=options.trials)
     return study
