@@ -6,6 +6,8 @@ its chosen trial trained once more and tested once (``aoikit tune`` and ``aoikit
 
 Stops and restarts freely: a stage gets only the trials it still lacks, a tested preset is not tested again.
 Prints Table 1 (best parameters per preset) and Table 3 (validation and test image AUROC, baselines, ms per frame).
+``--runs RUN ...`` adds rows for GANomaly runs trained otherwise (e.g. by the seed schedule), tested on the same
+split.
 """
 
 import argparse
@@ -14,9 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 
+from aoikit.data.arrays import load_images
 from aoikit.evaluation.latency import timing_setup
+from aoikit.models.ganomaly.detector import GANomalyDetector
+from aoikit.pipeline import load_run
+from aoikit.sweep.compare import evaluate_preset
+from aoikit.tune.final import chosen_trial, test_split
 from aoikit.tune.report import table1
 from aoikit.tune.study import open_storage, stage_name
 
@@ -39,6 +47,20 @@ def finished(storage: optuna.storages.BaseStorage, name: str) -> int:
     return sum(t.state.is_finished() for t in trials)
 
 
+def other_run(run: Path, data: str, storage: optuna.storages.BaseStorage, study: str) -> dict[str, object]:
+    """Table 3 row of a GANomaly run trained outside the search, on the test split of ``study``; ``epochs`` is the
+    number of epochs the run trained (its ``history.csv``)."""
+    settings, _ = chosen_trial(storage, study)
+    seed = settings["train"]["seed"]
+    samples = test_split(Path(data), None, settings["defect_fraction"], seed)
+    detector = load_run(run)
+    assert isinstance(detector, GANomalyDetector)
+    labels = np.array([s.label for s in samples])
+    row = evaluate_preset(detector, f"{detector.config.model} ({run.name})", load_images(samples), labels, seed, 200)
+    epochs = len((run / "history.csv").read_text().splitlines()) - 1
+    return {**row, "epochs": epochs, "test_images": len(samples), "test_defects": int(labels.sum())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
@@ -51,6 +73,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--max-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=Path, nargs="*", default=[], help="other GANomaly runs to test on the split")
     args = parser.parse_args()
     _, conditions = timing_setup(args.threads)
     storage_url = f"sqlite:///{args.out.resolve() / 'tune.db'}"
@@ -93,6 +116,7 @@ def main() -> None:
                 str(args.threads),
             )
         rows.append(json.loads((run / "tuned.json").read_text()))
+    rows += [other_run(path, args.data, storage, args.presets[0].removeprefix("ganomaly-")) for path in args.runs]
     print(f"\nTable 1 (best validation trial per preset)\n\n{table1(storage)}")
     print("Table 3\n")
     print(

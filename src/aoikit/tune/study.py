@@ -66,11 +66,18 @@ def open_storage(url: str, tries: int = 5) -> optuna.storages.RDBStorage:
             return optuna.storages.RDBStorage(url)
         except sqlalchemy.exc.ArgumentError as exc:
             raise AoikitError(f"--storage {url!r}: not a database URL ({exc})") from None
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            time.sleep(0.2 * (attempt + 1))
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            raise AoikitError(f"--storage: cannot open the database ({exc.__class__.__name__}: {exc})") from None
+            if not _lost_race(exc):
+                raise AoikitError(f"--storage: cannot open the database ({exc.__class__.__name__}: {exc})") from None
+            time.sleep(0.2 * (attempt + 1))
     raise AoikitError(f"--storage: the tables of {url} could not be created in {tries} tries")
+
+
+def _lost_race(exc: sqlalchemy.exc.SQLAlchemyError) -> bool:
+    """Whether ``exc`` says another worker created the same table first (PostgreSQL: a duplicate; SQLite: "table
+    ... already exists")."""
+    duplicate = isinstance(exc, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.ProgrammingError)
+    return duplicate or (isinstance(exc, sqlalchemy.exc.OperationalError) and "already exists" in str(exc.orig))
 
 
 def stage_name(study: str, stage: int) -> str:
