@@ -15,12 +15,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
 
 from aoikit.data.arrays import load_images
 from aoikit.evaluation.latency import timing_setup
+from aoikit.metrics import image_auroc
 from aoikit.models.ganomaly.detector import GANomalyDetector
 from aoikit.pipeline import load_run
 from aoikit.sweep.compare import evaluate_preset
@@ -56,9 +58,50 @@ def other_run(run: Path, data: str, storage: optuna.storages.BaseStorage, study:
     detector = load_run(run)
     assert isinstance(detector, GANomalyDetector)
     labels = np.array([s.label for s in samples])
-    row = evaluate_preset(detector, f"{detector.config.model} ({run.name})", load_images(samples), labels, seed, 200)
     epochs = len((run / "history.csv").read_text().splitlines()) - 1
-    return {**row, "epochs": epochs, "test_images": len(samples), "test_defects": int(labels.sum())}
+    images = load_images(samples)
+    row = evaluate_preset(detector, f"{detector.config.model} ({run.name})", images, labels, seed, 200)
+    scores = detector.raw_scores(images).tolist()
+    return {
+        **row,
+        "epochs": epochs,
+        "test_images": len(samples),
+        "test_defects": int(labels.sum()),
+        "test_labels": labels.tolist(),
+        "test_scores": scores,
+    }
+
+
+def difference(row: dict[str, Any], reference: dict[str, Any], draws: int = 2000) -> str:
+    """Test AUROC of ``row`` minus that of ``reference`` with a 95% paired bootstrap interval (images resampled
+    within good and defective alike)."""
+    labels = np.array(reference["test_labels"])
+    if row is reference or row.get("test_labels") != reference["test_labels"]:
+        return "–"
+    a, b = np.array(row["test_scores"]), np.array(reference["test_scores"])
+    rng = np.random.default_rng(0)
+    groups = [np.flatnonzero(labels == k) for k in (0, 1)]
+    deltas = []
+    for _ in range(draws):
+        pick = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        deltas.append(image_auroc(a[pick], labels[pick]) - image_auroc(b[pick], labels[pick]))
+    low, high = np.quantile(deltas, [0.025, 0.975])
+    return f"{image_auroc(a, labels) - image_auroc(b, labels):+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def table3(rows: list[dict[str, Any]]) -> str:
+    """Markdown Table 3: one row per preset or run, its test AUROC difference to the first row beside it."""
+    head = "| preset | size | epochs | validation AUROC (search / again) | test AUROC | vs first row [95% CI] | flat |"
+    lines = [head + " untrained | ms p50 | ms p99 | seed study |", "|---|" + "---:|" * 10]
+    for r in rows:
+        validation = (
+            f"{r['validation_auroc_search']:.4f} / {r['validation_auroc']:.4f}" if "validation_auroc" in r else "–"
+        )
+        cells = [r["preset"], r["size"], r["epochs"], validation, f"{r['image_auroc']:.4f}", difference(r, rows[0])]
+        cells += [f"{r[k]:.4f}" for k in ("flat_auroc", "untrained_auroc")]
+        cells += [f"{r[k]:.2f}" for k in ("ms_p50", "ms_p99")] + [SEED.get(r["preset"].split()[0], "–")]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -88,48 +131,17 @@ def main() -> None:
         for stage, trials in enumerate(args.trials, start=1):
             missing = trials - finished(storage, stage_name(study, stage))
             if missing > 0:
-                aoikit(
-                    "tune",
-                    *search,
-                    "--model",
-                    preset,
-                    "--study",
-                    study,
-                    "--stage",
-                    str(stage),
-                    "--trials",
-                    str(missing),
-                )
+                where = ["--model", preset, "--study", study, "--stage", str(stage), "--trials", str(missing)]
+                aoikit("tune", *search, *where)
         run = args.out / preset
         if not (run / "tuned.json").is_file():
-            aoikit(
-                "tune-test",
-                "--study",
-                study,
-                "--storage",
-                storage_url,
-                "--data",
-                args.data,
-                "--out",
-                str(run),
-                "--threads",
-                str(args.threads),
-            )
+            where = ["--study", study, "--storage", storage_url, "--data", args.data, "--out", str(run)]
+            aoikit("tune-test", *where, "--threads", str(args.threads))
         rows.append(json.loads((run / "tuned.json").read_text()))
     rows += [other_run(path, args.data, storage, args.presets[0].removeprefix("ganomaly-")) for path in args.runs]
     print(f"\nTable 1 (best validation trial per preset)\n\n{table1(storage)}")
     print("Table 3\n")
-    print(
-        "| preset | size | epochs | validation AUROC (search / again) | test AUROC | flat | untrained | "
-        "ms p50 | ms p99 | seed study |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['preset']} | {r['size']} | {r['epochs']} | {r['validation_auroc_search']:.4f} / "
-            f"{r['validation_auroc']:.4f} | {r['image_auroc']:.4f} | {r['flat_auroc']:.4f} | "
-            f"{r['untrained_auroc']:.4f} | {r['ms_p50']:.2f} | {r['ms_p99']:.2f} | {SEED[r['preset']]} |"
-        )
+    print(table3(rows))
     print(f"\ntest split: {rows[0]['test_images']} images, {rows[0]['test_defects']} defective; timing: {conditions}")
 
 

@@ -79,9 +79,9 @@ def evaluate_chosen(
 ) -> dict[str, Any]:
     """Train the chosen trial of ``study`` into run folder ``out`` and evaluate it once on the test split.
 
-    Returns the trial, its parameters, its validation AUROC in the search and after retraining, and the test
-    split's image AUROC beside the flat and untrained baselines with the per-frame latency
-    (:func:`aoikit.sweep.compare.evaluate_preset`).
+    Returns the trial, its parameters, its validation AUROC in the search and after retraining, the test split's
+    image AUROC beside the flat and untrained baselines with the per-frame latency
+    (:func:`aoikit.sweep.compare.evaluate_preset`), and each test image's file, label and raw score.
     """
     settings, trial = chosen_trial(storage, study)
     run = tuned_config(settings, trial.params, data, category, machine or {})
@@ -105,4 +105,7 @@ def evaluate_chosen(
         "test_images": len(samples),
         "test_defects": int(labels.sum()),
         **row,
+        "test_files": [str(sample.path) for sample in samples],
+        "test_labels": labels.tolist(),
+        "test_scores": detector.raw_scores(images).tolist(),
     }
