@@ -143,6 +143,19 @@ def resolve_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
     return config_from_values(_merge(values, _nested(overrides)), str(path) if path else "options")
 
 
+def option_differences(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of the options whose values differ between two nested mappings (``model_config`` as one)."""
+    keys = sorted(set(before) | set(after))
+    changed = []
+    for key in keys:
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict) and key != "model_config":
+            changed += option_differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changed.append(f"{prefix}{key}")
+    return changed
+
+
 def save_config(config: RunConfig, path: Path) -> None:
     """Write the resolved configuration as YAML."""
     path.parent.mkdir(parents=True, exist_ok=True)

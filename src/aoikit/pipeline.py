@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from aoikit.config import RunConfig, load_config, resolve_config, save_config
+from aoikit.config import RunConfig, load_config, option_differences, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.image_io import read_gray
 from aoikit.data.labelled import labelled_defects
@@ -51,7 +51,7 @@ def run_config(out: Path, config: Path | None, overrides: dict[str, Any], resume
             raise AoikitError(f"{out}: no run to resume (no config.yaml); drop --resume to start a new run")
         before = load_config(saved)
         resolved = resolve_config(config or saved, overrides)
-        changed = _differences(asdict(before), asdict(resolved))
+        changed = option_differences(asdict(before), asdict(resolved))
         refused = [key for key in changed if not (key.startswith("train.") and key[6:] in RESUMABLE)]
         if refused:
             raise AoikitError(
@@ -61,18 +61,6 @@ def run_config(out: Path, config: Path | None, overrides: dict[str, Any], resume
     if (saved.exists() or checkpoint_exists(out / "last")) and not overwrite:
         raise AoikitError(f"{out}: holds a run already; pass --resume to continue it or --overwrite to replace it")
     return resolve_config(config, overrides)
-
-
-def _differences(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = sorted(set(before) | set(after))
-    changed = []
-    for key in keys:
-        a, b = before.get(key), after.get(key)
-        if isinstance(a, dict) and isinstance(b, dict) and key != "model_config":
-            changed += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            changed.append(f"{prefix}{key}")
-    return changed
 
 
 def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detector:

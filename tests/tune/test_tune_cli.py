@@ -75,6 +75,8 @@ def test_three_stages_write_table_1_and_plots(tiny_dataset: Path, tmp_path: Path
     )
     assert 0.0 <= tuned["image_auroc"] <= 1.0 and tuned["ms_p50"] > 0
     assert load_run(run).config.image_size == best.params["image_size"]
+    again = runner.invoke(app, [*args, "--frames", "5"])
+    assert again.exit_code == 2 and "holds a run already" in again.output
 
 
 def test_a_later_stage_needs_an_earlier_one_and_a_study_keeps_its_model(tiny_dataset: Path, tmp_path: Path) -> None:

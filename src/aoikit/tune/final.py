@@ -82,7 +82,12 @@ def evaluate_chosen(
     Returns the trial, its parameters, its validation AUROC in the search and after retraining, the test split's
     image AUROC beside the flat and untrained baselines with the per-frame latency
     (:func:`aoikit.sweep.compare.evaluate_preset`), and each test image's file, label and raw score.
+
+    Raises:
+        AoikitError: ``out`` holds a run already, or the study has no completed trial.
     """
+    if (out / "config.yaml").exists() or (out / "tuned.json").exists():
+        raise AoikitError(f"{out}: holds a run already; choose another --out or remove it")
     settings, trial = chosen_trial(storage, study)
     run = tuned_config(settings, trial.params, data, category, machine or {})
     seed = run.train.seed

@@ -14,6 +14,7 @@ import optuna
 import sqlalchemy.exc
 from optuna.trial import FrozenTrial, TrialState
 
+from aoikit.config import option_differences
 from aoikit.errors import AoikitError
 from aoikit.tune.objective import Objective
 from aoikit.tune.sampler import StageSampler
@@ -108,23 +109,11 @@ def check_settings(storage: optuna.storages.BaseStorage, name: str, settings: di
     if attrs.get(MODEL_ATTR, model) != model:
         raise AoikitError(f"study {name!r} tunes {attrs[MODEL_ATTR]}, not {model}; choose another --study")
     stored = attrs.get(SETTINGS_ATTR, settings)
-    differ = sorted(_differences(stored, settings))
+    differ = option_differences(stored, settings)
     if differ:
         raise AoikitError(
             f"study {name!r} was searched with other settings ({', '.join(differ)}); choose another --study"
         )
-
-
-def _differences(first: dict[str, Any], second: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted names of the values that differ between two nested mappings."""
-    names = []
-    for key in sorted(set(first) | set(second)):
-        a, b = first.get(key), second.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            names += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            names.append(f"{prefix}{key}")
-    return names
 
 
 def stage_search(options: StageOptions, settings: dict[str, Any]) -> tuple[StageSampler, Grid]:
