@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 import optuna
 
-from aoikit.data.arrays import load_images
 from aoikit.evaluation.latency import timing_setup
 from aoikit.metrics import image_auroc
 from aoikit.models.ganomaly.detector import GANomalyDetector
 from aoikit.pipeline import load_run
-from aoikit.sweep.compare import evaluate_preset
-from aoikit.tune.final import chosen_trial, test_split
+from aoikit.tune.final import chosen_trial, table3_row, unseen_test
 from aoikit.tune.report import table1
 from aoikit.tune.study import open_storage, stage_name
 
@@ -54,22 +52,11 @@ def other_run(run: Path, data: str, storage: optuna.storages.BaseStorage, study:
     number of epochs the run trained (its ``history.csv``)."""
     settings, _ = chosen_trial(storage, study)
     seed = settings["train"]["seed"]
-    samples = test_split(Path(data), None, settings["defect_fraction"], seed)
+    samples = unseen_test(Path(data), None, settings["defect_fraction"], seed)
     detector = load_run(run)
     assert isinstance(detector, GANomalyDetector)
-    labels = np.array([s.label for s in samples])
     epochs = len((run / "history.csv").read_text().splitlines()) - 1
-    images = load_images(samples)
-    row = evaluate_preset(detector, f"{detector.config.model} ({run.name})", images, labels, seed, 200)
-    scores = detector.raw_scores(images).tolist()
-    return {
-        **row,
-        "epochs": epochs,
-        "test_images": len(samples),
-        "test_defects": int(labels.sum()),
-        "test_labels": labels.tolist(),
-        "test_scores": scores,
-    }
+    return {**table3_row(detector, f"{detector.config.model} ({run.name})", samples, seed), "epochs": epochs}
 
 
 def difference(row: dict[str, Any], reference: dict[str, Any], draws: int = 2000) -> str:

@@ -138,9 +138,16 @@ def _settings(detector: GANomalyDetector) -> tuple[GANomalyDetectorConfig, GANTr
 
 
 def evaluate_preset(
-    detector: GANomalyDetector, name: str, images: list[np.ndarray], labels: np.ndarray, seed: int, frames: int
+    detector: GANomalyDetector,
+    name: str,
+    images: list[np.ndarray],
+    labels: np.ndarray,
+    seed: int,
+    frames: int,
+    scores: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Image AUROC of the preset and of its flat and untrained baselines, and per-frame latency."""
+    """Image AUROC of the preset and of its flat and untrained baselines, and per-frame latency; ``scores``: the
+    detector's raw scores of ``images`` when the caller has them already."""
     config, score = detector.model_.config, detector.score_config_
     x = detector.prepare(images)
     torch.manual_seed(seed)
@@ -151,7 +158,7 @@ def evaluate_preset(
         "preset": name,
         "size": config.image_size,
         "ngf": config.ngf,
-        "image_auroc": image_auroc(detector.raw_scores(images), labels),
+        "image_auroc": image_auroc(detector.raw_scores(images) if scores is None else scores, labels),
         "vs_l1_l1_percent": None,
         "flat_auroc": image_auroc(gan_scores(flat_output, x, score), labels),
         "untrained_auroc": image_auroc(gan_scores(untrained, x, score), labels),

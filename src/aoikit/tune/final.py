@@ -61,7 +61,7 @@ def tuned_config(
     return run
 
 
-def test_split(data: Path, category: str | None, defect_fraction: float, seed: int) -> list[Sample]:
+def unseen_test(data: Path, category: str | None, defect_fraction: float, seed: int) -> list[Sample]:
     """The test images less the defect images of the parts the search validated on (same draw as the search)."""
     test = open_dataset(data, category).test
     seen = set(split_by_part([s for s in test if s.label == 1], defect_fraction, seed))
@@ -94,12 +94,7 @@ def evaluate_chosen(
     detector = train_run(run, out)
     assert isinstance(detector, GANomalyDetector)
     validation = load_tune_data(data, category, run.val_fraction, settings["defect_fraction"], seed)
-    samples = test_split(data, category, settings["defect_fraction"], seed)
-    labels = np.array([s.label for s in samples])
-    if len(set(labels.tolist())) < 2:
-        raise AoikitError(f"{data}: the test split needs good and defective images for AUROC")
-    images = load_images(samples, desc="reading test images")
-    row = evaluate_preset(detector, run.detector.model, images, labels, seed, frames)
+    samples = unseen_test(data, category, settings["defect_fraction"], seed)
     return {
         "study": study,
         "trial": trial.number,
@@ -107,10 +102,29 @@ def evaluate_chosen(
         "epochs": run.train.plan.epochs,
         "validation_auroc_search": trial.value,
         "validation_auroc": image_auroc(detector.score(validation.validation), validation.labels),
+        **table3_row(detector, run.detector.model, samples, seed, frames),
+    }
+
+
+def table3_row(
+    detector: GANomalyDetector, name: str, samples: list[Sample], seed: int, frames: int = 200
+) -> dict[str, Any]:
+    """A Table 3 row of ``detector`` on the test images ``samples`` (:func:`aoikit.sweep.compare.evaluate_preset`)
+    with their count, defect count, files, labels and raw scores.
+
+    Raises:
+        AoikitError: ``samples`` lack good or defective images.
+    """
+    labels = np.array([s.label for s in samples])
+    if len(set(labels.tolist())) < 2:
+        raise AoikitError("the test split needs good and defective images for AUROC")
+    images = load_images(samples, desc="reading test images")
+    scores = detector.raw_scores(images)
+    return {
         "test_images": len(samples),
         "test_defects": int(labels.sum()),
-        **row,
+        **evaluate_preset(detector, name, images, labels, seed, frames, scores),
         "test_files": [str(sample.path) for sample in samples],
         "test_labels": labels.tolist(),
-        "test_scores": detector.raw_scores(images).tolist(),
+        "test_scores": scores.tolist(),
     }
