@@ -173,9 +173,10 @@ def prelabel(
     from aoikit.labels.prelabel import prelabel_images
     from aoikit.pipeline import load_run
 
+    config = RegionConfig(threshold=0.0, min_area=min_area)  # checks --min-area before any work
     paths = prelabel_images(images, out, replace)
     detector = load_run(run)
-    config = RegionConfig(threshold=detector.threshold_, min_area=min_area)
+    config.threshold = detector.threshold_
     written = write_prelabels(detector, paths, out, _names(formats), config, replace=replace)
     for kind, files in written.items():
         typer.echo(f"{kind}: {len(files)} file(s) in {out}")

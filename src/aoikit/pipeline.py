@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from aoikit.config import RunConfig, load_config, option_differences, resolve_config, save_config
 from aoikit.data.arrays import load_images
+from aoikit.data.dataset import AnomalyDataset
 from aoikit.data.image_io import read_gray
 from aoikit.data.labelled import labelled_defects
 from aoikit.data.naming import unique_stems
@@ -63,6 +64,14 @@ def run_config(out: Path, config: Path | None, overrides: dict[str, Any], resume
     return resolve_config(config, overrides)
 
 
+def _good_count(dataset: AnomalyDataset) -> str:
+    """How many good images a dataset gives for training, as a phrase."""
+    train, held = len(dataset.train), dataset.held_out_good
+    if not held:
+        return f"{train} good training image(s)"
+    return f"{train + held} good image(s), {train} for training after {held} held out as test images"
+
+
 def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detector:
     """Train and calibrate a detector of the configured family on the good training images of ``config.data``."""
     if not config.data:
@@ -71,7 +80,7 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     dataset = open_dataset(Path(config.data), config.category)
     if len(dataset.train) < MIN_GOOD:
         raise AoikitError(
-            f"{config.data}: {len(dataset.train)} good training image(s); need at least {MIN_GOOD} "
+            f"{config.data}: {_good_count(dataset)}; need at least {MIN_GOOD} good training images "
             "(some to train on, some held out to calibrate the thresholds)"
         )
     train_samples, val_samples = train_val_split(dataset.train, config.val_fraction, config.train.seed)

@@ -64,8 +64,11 @@ def test_a_decompression_bomb_is_refused_in_train_and_predict(
     _one_line_error(result, "bomb.png", "megapixels")
 
 
-@pytest.mark.parametrize("count", [1, 2])
-def test_too_few_good_images_says_how_many_are_needed(count: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("count", "found"),
+    [(1, "1 good training image(s)"), (2, "2 good image(s), 1 for training after 1 held out as test images")],
+)
+def test_too_few_good_images_says_how_many_there_are_and_are_needed(count: int, found: str, tmp_path: Path) -> None:
     good = tmp_path / "folder" / "good"
     good.mkdir(parents=True)
     for i in range(count):
@@ -74,7 +77,7 @@ def test_too_few_good_images_says_how_many_are_needed(count: int, tmp_path: Path
         (tmp_path / "folder" / folder).mkdir()
         Image.fromarray(np.full((64, 64), 255, np.uint8)).save(tmp_path / "folder" / folder / "d.png")
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "folder"), "--out", str(tmp_path / "r"), *TINY])
-    _one_line_error(result, "good training image(s)", "need at least 3")
+    _one_line_error(result, f"folder: {found};", "need at least 3 good training images")
     assert not (tmp_path / "r").exists()
 
 
@@ -116,6 +119,11 @@ def test_wrong_types_and_values_in_yaml_name_the_file_and_option(
     [
         (["train", "--data", "{data}", "--out", "{tmp}/r", "--image-size", "7"], "image_size"),
         (["train", "--data", "{data}", "--out", "{tmp}/r", "--window", "4"], "window"),
+        (["train", "--data", "{data}", "--out", "{tmp}/r", "--image-size", "128", "--window", "999"], "window (999)"),
+        (
+            ["train", "--data", "{data}", "--out", "{tmp}/r", "--model", "ganomaly-ssim-ssim", "--window", "129"],
+            "must be at most image_size (128)",
+        ),
         (["evaluate", "--run", "{run}", "--windows", "4"], "--windows"),
         (["evaluate", "--run", "{run}", "--panels", "-1"], "--panels"),
     ],

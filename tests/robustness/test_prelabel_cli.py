@@ -34,3 +34,13 @@ def test_only_a_prelabel_folder_is_replaced(cli_error: CliError, tmp_path: Path,
     line = cli_error("prelabel", "--run", NO_RUN, "--images", images, "--out", tmp_path / "notes", "--replace")
     assert "not a pre-label folder" in line
     assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+def test_a_region_area_under_one_pixel_is_refused(
+    cli_error: CliError, labelled: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, images = labelled
+    for area in (-1, 0):
+        line = cli_error("prelabel", "--run", NO_RUN, "--images", images, "--out", tmp_path / "out", "--min-area", area)
+        assert f"min_area must be at least 1 pixel, got {area}" in line
+    assert not (tmp_path / "out").exists()

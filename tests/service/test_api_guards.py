@@ -166,8 +166,57 @@ def test_other_sites_and_host_names_are_refused(service: Callable[..., Any], bad
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"decision": "bad"}, {"since": "yesterday"}]
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"offset": -1},
+        {"offset": 10**30},
+        {"offset": 1_000_000_001},
+        {"decision": "bad"},
+        {"since": "yesterday"},
+    ],
 )
 def test_bad_list_queries_are_422(service: Callable[..., Any], params: dict[str, Any]) -> None:
     api, _ = service()
     assert api.get("/v1/inspections", params=params).status_code == 422
+
+
+def test_a_huge_offset_is_checked_before_the_database_sees_it(service: Callable[..., Any]) -> None:
+    api, _ = service()
+    assert api.get("/v1/inspections", params={"offset": 1_000_000_000}).json()["items"] == []
+    response = api.get("/v1/inspections", params={"offset": "1000000000000000000000000000000"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
+def test_a_key_sent_again_with_another_image_is_409_and_stores_nothing_more(
+    service: Callable[..., Any], bad_png: Callable
+) -> None:
+    api, _ = service()
+    first = api.post("/v1/inspect", content=bad_png(1), headers={"Idempotency-Key": "cam1-7"})
+    assert first.status_code == 201
+    other = api.post("/v1/inspect", content=bad_png(2), headers={"Idempotency-Key": "cam1-7"})
+    assert first.json()["id"] in refused(other, 409)
+    by_field = api.post("/v1/inspect", files={"image": ("f.png", bad_png(2))}, data={"key": "cam1-7"})
+    refused(by_field, 409)
+    batch = api.post("/v1/inspect/batch", files=[("images", ("a.png", bad_png(3)))], data={"key": "b"}).json()
+    again = api.post("/v1/inspect/batch", files=[("images", ("a.png", bad_png(4)))], data={"key": "b"}).json()
+    assert again["results"][0]["error"]["status"] == 409 and "id" in batch["results"][0]
+    assert api.post("/v1/inspect", content=bad_png(1), headers={"Idempotency-Key": "cam1-7"}).status_code == 200
+    assert api.get("/v1/inspections").json()["total"] == 2
+
+
+def test_a_key_raced_by_another_image_is_409(service: Callable[..., Any], bad_png: Callable) -> None:
+    """Two requests with one key and different images at once: the loser of the insert gets 409, not the winner's
+    result."""
+    api, inspector = service()
+    api.post("/v1/inspect", content=bad_png(1), headers={"Idempotency-Key": "race"})
+    real, looks = inspector.store.by_key, []
+
+    def late(key: str) -> Any:  # the first look misses, as if the other request committed just after it
+        looks.append(key)
+        return None if len(looks) == 1 else real(key)
+
+    inspector.store.by_key = late
+    refused(api.post("/v1/inspect", content=bad_png(2), headers={"Idempotency-Key": "race"}), 409)
+    assert len(looks) == 2 and api.get("/v1/inspections").json()["total"] == 1

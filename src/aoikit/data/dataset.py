@@ -16,11 +16,13 @@ class Sample:
 
 @dataclass
 class AnomalyDataset:
-    """Good training images and a labelled test set."""
+    """Good training images and a labelled test set; ``held_out_good`` of the good images given for training were
+    kept for the test set instead (the folder layout's split)."""
 
     name: str
     train: list[Sample] = field(default_factory=list)
     test: list[Sample] = field(default_factory=list)
+    held_out_good: int = 0
 
     @property
     def defect_types(self) -> list[str]:

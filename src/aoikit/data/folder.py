@@ -39,6 +39,7 @@ def load_folder(root: Path, test_good_fraction: float = 0.2, seed: int = 0) -> A
     if not good:
         raise DataError(good_dir, "no images of good parts (png, jpg, jpeg, bmp, tif)")
     train, test = train_val_split(good, test_good_fraction, seed)
+    held_out = len(test)
     defect_dir = require_folder(root / "defect", "images with defects")
     mask_dir = root / "masks"
     flat_masks = _mask_index(mask_dir)
@@ -46,4 +47,4 @@ def load_folder(root: Path, test_good_fraction: float = 0.2, seed: int = 0) -> A
     for type_dir in list_subfolders(defect_dir):
         masks = flat_masks | _mask_index(mask_dir / type_dir.name)
         test += _defects(list_images(type_dir), type_dir.name, masks, mask_dir / type_dir.name)
-    return AnomalyDataset(name=root.resolve().name, train=train, test=test)
+    return AnomalyDataset(name=root.resolve().name, train=train, test=test, held_out_good=held_out)

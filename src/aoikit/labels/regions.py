@@ -95,6 +95,12 @@ class RegionConfig:
     close_radius: int = 2
     min_area: int = 16
 
+    def __post_init__(self) -> None:
+        if self.min_area < 1:
+            raise AoikitError(f"min_area must be at least 1 pixel, got {self.min_area}")
+        if min(self.open_radius, self.close_radius) < 0:
+            raise AoikitError(f"open_radius and close_radius must be ≥ 0, got {self.open_radius}, {self.close_radius}")
+
 
 def map_to_mask(anomaly_map: np.ndarray, threshold: float) -> np.ndarray:
     """Bool mask of the pixels scoring strictly above ``threshold`` (as ``Detector.predict``)."""

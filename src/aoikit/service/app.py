@@ -36,6 +36,8 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 RowId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
+MAX_OFFSET = 1_000_000_000
+"""Deepest page offset of a listing (larger ones are 422: no database need take them)."""
 IGNORED_FIELDS = ("token",)
 """Query fields that are not frame metadata (the API key, when given in the URL)."""
 
@@ -119,7 +121,7 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
         decision: Literal["good", "anomalous"] | None = None,
         camera: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         anomalous = None if decision is None else decision == "anomalous"
         where = InspectionFilter(_utc(since), _utc(until), anomalous, camera)

@@ -18,7 +18,7 @@ SIGNATURES = {
 
 
 class FrameError(AoikitError):
-    """A frame the service refuses, with the HTTP status that says why (413, 415 or 422)."""
+    """A frame the service refuses, with the HTTP status that says why (409, 413, 415 or 422)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)

@@ -133,10 +133,10 @@ class Inspector:
             The stored result and whether it is new (False: stored before under ``frame_key``).
 
         Raises:
-            FrameError: the frame is refused (status 413, 415 or 422).
+            FrameError: the frame is refused (status 413, 415 or 422), or 409: ``frame_key`` names another image.
         """
         if frame_key is not None and (stored := self.store.by_key(frame_key)) is not None:
-            return stored, False
+            return _same_frame(stored, hashlib.sha256(data).hexdigest()), False
         start = time.perf_counter()
         check_frame(data, self.config.max_pixels)
         image_sha = self.blobs.put(data)
@@ -181,7 +181,7 @@ class Inspector:
         )
         row, new = self.store.add(row)
         if not new:
-            return row, False
+            return _same_frame(row, image_sha), False
         self.metrics.latency.observe(row.latency_ms / 1000)
         self.metrics.inspections.labels("anomalous" if row.anomalous else "good").inc()
         test = self.alerts.check_rate(row.camera)
@@ -194,3 +194,14 @@ class Inspector:
         self.metrics.alerts.labels(alert.kind).inc()
         if self.webhook is not None:
             self.webhook.send(alert_json(alert, frames))
+
+
+def _same_frame(stored: Inspection, image_sha: str) -> Inspection:
+    """``stored``, the result under a frame's key, if it is of the same image (sha256 ``image_sha``).
+
+    Raises:
+        FrameError: 409, the key names another image's result (the key was used twice).
+    """
+    if stored.image_sha256 != image_sha:
+        raise FrameError(409, f"this key names inspection {stored.id} of another image; send a new key for a new frame")
+    return stored

@@ -62,6 +62,10 @@ class GANomalyDetectorConfig(DetectorConfig):
             preset.loss_config()
         except ValueError as exc:
             raise AoikitError(f"invalid GANomaly configuration: {exc}") from None
+        if self.window > preset.image_size:
+            raise AoikitError(
+                f"window ({self.window}) must be at most image_size ({preset.image_size}), the side compared"
+            )
 
     def preset(self) -> GANomalyPreset:
         """The preset with this configuration's overrides applied."""

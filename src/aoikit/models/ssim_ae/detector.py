@@ -47,6 +47,10 @@ class SSIMAEDetectorConfig(MapScoreConfig):
             raise AoikitError(f"patch_size must be a positive multiple of 16, got {self.patch_size}")
         if self.image_size < self.patch_size:
             raise AoikitError(f"image_size ({self.image_size}) must be at least patch_size ({self.patch_size})")
+        if self.window > self.patch_size:
+            raise AoikitError(
+                f"window ({self.window}) must be at most patch_size ({self.patch_size}), the side compared"
+            )
         if self.stride is not None and not 0 < self.stride <= self.patch_size:
             raise AoikitError(f"stride must lie in [1, patch_size={self.patch_size}], got {self.stride}")
         if "patch_size" in self.model_config:
