@@ -1,5 +1,6 @@
 """Find image files in folders, read images and masks as grayscale arrays, and resize them."""
 
+import io
 from pathlib import Path
 
 import cv2
@@ -41,8 +42,13 @@ def _decode(path: Path) -> np.ndarray:
         raise DataError(path, "is a folder, not an image file" if path.is_dir() else "file not found")
     if path.stat().st_size == 0:
         raise DataError(path, "empty file (0 bytes)")
+    return _pixels(path, path)
+
+
+def _pixels(source: Path | io.BytesIO, path: Path) -> np.ndarray:
+    """Fully decode the image in ``source`` (named ``path`` in errors) to float32 grayscale in [0, 1]."""
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise DataError(path, f"{width}×{height} pixels is over the limit of {MAX_PIXELS >> 20} megapixels")
@@ -74,6 +80,17 @@ def read_gray(path: Path) -> np.ndarray:
         DataError: the file is missing, empty, not an image, or cut short.
     """
     return _decode(Path(path))
+
+
+def decode_gray(data: bytes, name: str) -> np.ndarray:
+    """:func:`read_gray` of an image file's bytes; ``name`` stands for the file in errors.
+
+    Raises:
+        DataError: the bytes are empty, not an image, or cut short.
+    """
+    if not data:
+        raise DataError(Path(name), "empty file (0 bytes)")
+    return _pixels(io.BytesIO(data), Path(name))
 
 
 def read_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:

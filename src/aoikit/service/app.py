@@ -1,6 +1,7 @@
 """The inspection API and the quality engineer's page, over one :class:`Inspector`.
 
-Inspection runs in a worker thread; the result is committed before the answer is sent. Every error is
+Inspection runs in a worker thread; the frame and its result are durable before the answer is sent (see
+:mod:`aoikit.service.inspector`), and the map and overlay are drawn when first asked for. Every error is
 a JSON ``{"detail": …}`` with a 4xx status (500 without a traceback for a fault of our own). The guards of
 :mod:`aoikit.webguard` come first: only the bound host names, bodies up to ``max_upload``, and the API key
 off loopback. A browser may change nothing from another site's page: requests that are not GET need no
@@ -134,13 +135,11 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
 
     @app.get("/v1/inspections/{inspection_id}/map.png")
     async def anomaly_map(inspection_id: RowId) -> Response:
-        row = await _found(inspector, inspection_id)
-        return Response(inspector.blobs.read(row.map_sha256), media_type="image/png", headers=IMMUTABLE)
+        return await _picture(inspector, inspection_id, 0)
 
     @app.get("/v1/inspections/{inspection_id}/overlay.png")
     async def overlay(inspection_id: RowId) -> Response:
-        row = await _found(inspector, inspection_id)
-        return Response(inspector.blobs.read(row.overlay_sha256), media_type="image/png", headers=IMMUTABLE)
+        return await _picture(inspector, inspection_id, 1)
 
     @app.get("/v1/alerts")
     async def alerts(
@@ -241,6 +240,13 @@ async def _found(inspector: Inspector, inspection_id: str) -> Inspection:
     if row is None:
         raise HTTPException(404, f"no inspection {inspection_id}")
     return row
+
+
+async def _picture(inspector: Inspector, inspection_id: str, which: int) -> Response:
+    """The map (``which`` 0) or overlay (1) PNG of an inspection, drawn now if it never was."""
+    row = await _found(inspector, inspection_id)
+    digest = (await run_in_threadpool(inspector.pictures, row))[which]
+    return Response(await run_in_threadpool(inspector.blobs.read, digest), media_type="image/png", headers=IMMUTABLE)
 
 
 def _model(inspector: Inspector) -> dict[str, str]:

@@ -1,20 +1,25 @@
-"""One frame in, one stored result out: decode, score, outline regions, draw, commit, then check the alerts.
+"""One frame in, one stored result out: decode, score, outline regions, commit, then check the alerts.
 
 The serve API and the folder watcher both go through :class:`Inspector`, so their results land in the same
-store and count towards the same alerts. A result is committed before :meth:`Inspector.inspect` returns.
+store and count towards the same alerts. Durable when :meth:`Inspector.inspect` returns: the frame's file
+(written, fsynced and renamed into place and its folder fsynced, while the model runs), then the result row (one
+committed transaction: SQLite in WAL mode with synchronous=FULL, or PostgreSQL's commit). The map and overlay
+are no part of the answer: :meth:`Inspector.pictures` draws them from the stored frame with the same model when
+they are first asked for, and keeps them.
 """
 
 import hashlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from aoikit.data.image_io import read_gray
-from aoikit.detector import Detector
+from aoikit.data.image_io import decode_gray, read_gray
+from aoikit.detector import Analysis, Detector
 from aoikit.errors import DataError
 from aoikit.labels.regions import RegionConfig, extract_regions
 from aoikit.service.alerts import AlertDesk, RegionJudge, RegionNamer
@@ -53,6 +58,10 @@ def model_version(model_dir: Path) -> str:
     for name in ("config.json", "model.safetensors"):
         digest.update((model_dir / name).read_bytes())
     return digest.hexdigest()[:12]
+
+
+WRITERS = 4
+"""Threads that write frames to the blob store while the model runs."""
 
 
 class Inspector:
@@ -100,6 +109,7 @@ class Inspector:
             delivery="none" if self.webhook is None else "pending",
         )
         self._model_lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="frame-writer")
 
     def warm_up(self) -> None:
         """Run a blank frame through the model, so the first real frame does not pay for first-call set-up."""
@@ -116,6 +126,7 @@ class Inspector:
         """Send the alerts still queued for the webhook (briefly), then release the database."""
         if self.webhook is not None:
             self.webhook.close()
+        self._writer.shutdown()
         self.store.close()
 
     def inspect(
@@ -139,23 +150,23 @@ class Inspector:
             return _same_frame(stored, hashlib.sha256(data).hexdigest()), False
         start = time.perf_counter()
         check_frame(data, self.config.max_pixels)
-        image_sha = self.blobs.put(data)
         try:
-            image = read_gray(self.blobs.path(image_sha))
-        except DataError as exc:  # the same bytes always fail, so no stored result refers to this file
-            self.blobs.path(image_sha).unlink(missing_ok=True)
+            image = decode_gray(data, "frame")
+        except DataError as exc:
             raise FrameError(422, exc.problem) from None
-        detector = self.detector
-        with self._model_lock:
-            analysis = detector.analyse(image)
-            score = float(detector.image_scores([analysis], detector.config.window)[0])
-        anomaly_map = analysis.maps[detector.config.window]
-        regions = extract_regions(
-            anomaly_map, RegionConfig(threshold=detector.threshold_, min_area=self.config.min_region_area)
-        )
-        if regions and isinstance(self.judge, RegionNamer):
-            with self._model_lock:
-                regions = self.judge.name(image, regions)
+        stored_frame = self._writer.submit(self.blobs.put, data)  # made durable while the model runs
+        try:
+            analysis, score, model_ms = self._analyse(image)
+            detector = self.detector
+            regions = extract_regions(
+                analysis.maps[detector.config.window],
+                RegionConfig(threshold=detector.threshold_, min_area=self.config.min_region_area),
+            )
+            if regions and isinstance(self.judge, RegionNamer):
+                with self._model_lock:
+                    regions = self.judge.name(image, regions)
+        finally:
+            image_sha = stored_frame.result()
         row = Inspection(
             id=new_id(),
             created_at=datetime.now(UTC),
@@ -165,8 +176,8 @@ class Inspector:
             camera=meta.camera,
             part_id=meta.part_id,
             image_sha256=image_sha,
-            map_sha256=self.blobs.put(map_png(anomaly_map, detector.threshold_)),
-            overlay_sha256=self.blobs.put(overlay_png(image, anomaly_map > detector.threshold_)),
+            map_sha256=None,
+            overlay_sha256=None,
             width=image.shape[1],
             height=image.shape[0],
             score=score,
@@ -178,6 +189,7 @@ class Inspector:
             model_version=self.model.version,
             backend=self.model.backend,
             latency_ms=(time.perf_counter() - start) * 1000,
+            model_ms=model_ms,
         )
         row, new = self.store.add(row)
         if not new:
@@ -189,6 +201,40 @@ class Inspector:
         if row.anomalous and self.judge is not None:
             self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions, frame=row.id))
         return row, True
+
+    def pictures(self, row: Inspection) -> tuple[str, str]:
+        """The sha256 names of ``row``'s map and overlay PNGs; drawn from its stored frame when first asked for.
+
+        Raises:
+            FrameError: 409, another model made ``row`` (only a server running that model draws it the same);
+                410, its frame file cannot be read.
+        """
+        if row.map_sha256 is not None and row.overlay_sha256 is not None:
+            return row.map_sha256, row.overlay_sha256
+        if (row.model_name, row.model_version) != (self.model.name, self.model.version):
+            raise FrameError(
+                409,
+                f"inspection {row.id} was made by {row.model_name} {row.model_version} and this server runs "
+                f"{self.model.name} {self.model.version}: a server running that model draws its pictures",
+            )
+        try:
+            image = read_gray(self.blobs.path(row.image_sha256))
+        except DataError as exc:
+            raise FrameError(410, f"the frame of inspection {row.id} cannot be read ({exc.problem})") from None
+        anomaly_map = self._analyse(image)[0].maps[self.detector.config.window]
+        map_sha = self.blobs.put(map_png(anomaly_map, row.pixel_threshold))
+        overlay_sha = self.blobs.put(overlay_png(image, anomaly_map > row.pixel_threshold))
+        self.store.set_pictures(row.id, map_sha, overlay_sha)
+        return map_sha, overlay_sha
+
+    def _analyse(self, image: np.ndarray) -> tuple[Analysis, float, float]:
+        """The model's analysis of ``image``, its image score, and the model's own time in ms."""
+        detector = self.detector
+        with self._model_lock:
+            start = time.perf_counter()
+            analysis = detector.analyse(image)
+            score = float(detector.image_scores([analysis], detector.config.window)[0])
+            return analysis, score, (time.perf_counter() - start) * 1000
 
     def _announce(self, alert: Alert, frames: list[str]) -> None:
         self.metrics.alerts.labels(alert.kind).inc()

@@ -1,13 +1,16 @@
 """Put an inspector together from a run folder, and serve it: the parts ``aoikit serve`` and ``aoikit watch`` share."""
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
 
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.export import is_export
+from aoikit.export import AUTO, is_export, resolve_backend
+from aoikit.models.onnx_backend import ONNXRUNTIME
 from aoikit.pipeline import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.service.alerts import RegionJudge
@@ -21,6 +24,7 @@ from aoikit.service.store.database import sqlite_url
 from aoikit.service.supervised_judge import SupervisedJudge
 from aoikit.webguard import BoundServer, bind, is_loopback, new_token, server_url
 
+log = logging.getLogger(__name__)
 MIN_KEY = 16
 """Shortest API key accepted."""
 
@@ -49,13 +53,13 @@ def open_inspector(
         images: folder for frames, maps and overlays (default ``run/inspections/images``); servers sharing a
             database should share it too.
         judge: the new-kind judge (default: one on ``config.known_kinds`` or ``config.supervised``, else none).
-        device: inference device.
-        threads: torch CPU threads (default: every core).
+        device: inference device (on the CPU the network runs in onnxruntime where it can: :func:`serving_detector`).
+        threads: torch and onnxruntime CPU threads (default: every core).
     """
     config = config or ServiceConfig()
     judge = judge or novelty_judge(config, device)
     configure_runtime(threads)
-    detector = load_run(run, device)
+    detector = serving_detector(run, device)
     model = ModelInfo(detector.config.model, model_version(run if is_export(run) else run / "model"), detector.backend)
     store = ResultStore.open(db or default_db(run))
     blobs = BlobStore(images or run / "inspections" / "images")
@@ -65,6 +69,19 @@ def open_inspector(
         yield inspector
     finally:
         inspector.close()
+
+
+def serving_detector(run: Path, device: str = "cpu") -> Detector:
+    """The calibrated detector of ``run`` with its network in onnxruntime where that is installed and the device is
+    the CPU; in torch otherwise, or when the network cannot be exported (logged)."""
+    detector = load_run(run, device)
+    if resolve_backend(AUTO, detector.device) != ONNXRUNTIME or detector.backend == ONNXRUNTIME:
+        return detector
+    try:
+        return detector.use_backend(ONNXRUNTIME)
+    except (AoikitError, RuntimeError, NotImplementedError) as exc:  # an operator the exporter cannot take
+        log.warning("serving %s in torch: its network did not export to ONNX (%s)", run, exc)
+        return detector
 
 
 def novelty_judge(config: ServiceConfig, device: str = "cpu") -> RegionJudge | None:

@@ -45,6 +45,7 @@ def inspection_json(row: Inspection) -> dict[str, Any]:
         "links": inspection_links(row.id),
         "model": {"name": row.model_name, "version": row.model_version, "backend": row.backend},
         "latency_ms": row.latency_ms,
+        "model_ms": row.model_ms,
     }
 
 

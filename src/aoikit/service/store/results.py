@@ -80,6 +80,12 @@ class ResultStore:
                 raise
             return stored, False
 
+    def set_pictures(self, inspection_id: str, map_sha256: str, overlay_sha256: str) -> None:
+        """Record the map and overlay drawn for inspection ``inspection_id`` (unless recorded already)."""
+        query = update(Inspection).where(Inspection.id == inspection_id, Inspection.map_sha256.is_(None))
+        with self.engine.begin() as connection:
+            connection.execute(query.values(map_sha256=map_sha256, overlay_sha256=overlay_sha256))
+
     def by_key(self, frame_key: str) -> Inspection | None:
         """The inspection stored under ``frame_key``."""
         with self._session() as session:

@@ -40,7 +40,9 @@ class Inspection(Base):
 
     ``frame_key`` is unique: a frame sent again with the same key (a retried request, a file seen again
     after a restart) finds this row instead of adding one. ``regions`` is a list of
-    ``{"box", "polygon", "score_max", "score_mean", "area"}``.
+    ``{"box", "polygon", "score_max", "score_mean", "area"}``. The map and overlay are drawn when first asked
+    for (their sha256 is None until then); ``model_ms`` is the model's own time within ``latency_ms`` (None in
+    rows older than it).
     """
 
     __tablename__ = "inspections"
@@ -54,8 +56,8 @@ class Inspection(Base):
     camera: Mapped[str] = mapped_column(String(NAME))
     part_id: Mapped[str] = mapped_column(String(NAME))
     image_sha256: Mapped[str] = mapped_column(String(64))
-    map_sha256: Mapped[str] = mapped_column(String(64))
-    overlay_sha256: Mapped[str] = mapped_column(String(64))
+    map_sha256: Mapped[str | None] = mapped_column(String(64))
+    overlay_sha256: Mapped[str | None] = mapped_column(String(64))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
@@ -67,6 +69,7 @@ class Inspection(Base):
     model_version: Mapped[str] = mapped_column(String(64))
     backend: Mapped[str] = mapped_column(String(32))
     latency_ms: Mapped[float] = mapped_column(Float)
+    model_ms: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class Alert(Base):
