@@ -13,8 +13,10 @@ content may be stored twice (duplicates: 0). Prints a Markdown table.
 import argparse
 import http.client
 import io
+import json
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -39,7 +41,13 @@ from aoikit.service.store import InspectionFilter, ResultStore
 MODELS: dict[str, tuple[type[Detector], DetectorConfig, int]] = {
     "SSIM-AE 512²": (SSIMAEDetector, SSIMAEDetectorConfig(), 512),
     "GANomaly-SSIM-SSIM 128²": (GANomalyDetector, GANomalyDetectorConfig(model="ganomaly-ssim-ssim"), 128),
+    "GANomaly-SSIM-SSIM 128² ngf 16": (
+        GANomalyDetector,
+        GANomalyDetectorConfig(model="ganomaly-ssim-ssim", model_config={"ngf": 16, "ndf": 16}),
+        128,
+    ),
 }
+DEFAULT_MODELS = ("SSIM-AE 512²", "GANomaly-SSIM-SSIM 128²")
 
 
 def cpu_line() -> str:
@@ -49,6 +57,11 @@ def cpu_line() -> str:
     flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
     return f"{name}, {len(os.sched_getaffinity(0))} cores usable, flags {' '.join(simd) or 'none of avx2/avx512'}"
+
+
+def load_line() -> str:
+    """The load average now (1, 5, 15 minutes)."""
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def texture(size: int, seed: int) -> np.ndarray:
@@ -67,13 +80,17 @@ def make_run(name: str, folder: Path) -> Path:
 
 
 class Frames:
-    """Unique frames: one BMP whose first pixels carry a counter (no encoding per frame)."""
+    """Unique frames: one BMP whose first pixels carry a counter and a tag of this set (no encoding per frame), so
+    no two sets share a frame or a key, in one database however often it is used."""
 
     def __init__(self, size: int) -> None:
         out = io.BytesIO()
         Image.fromarray((texture(size, 99) * 255).astype(np.uint8)).save(out, format="BMP")
         self.base = bytearray(out.getvalue())
         self.offset = int.from_bytes(self.base[10:14], "little")
+        self.tag = os.urandom(8)
+        self.base[self.offset + 8 : self.offset + 16] = self.tag
+        self.prefix = f"load-{self.tag.hex()}-"
         self.count = 0
         self.lock = threading.Lock()
 
@@ -83,7 +100,7 @@ class Frames:
             n = self.count
         data = bytearray(self.base)
         data[self.offset : self.offset + 8] = n.to_bytes(8, "little")
-        return f"load-{n}", bytes(data)
+        return f"{self.prefix}{n}", bytes(data)
 
 
 @dataclass
@@ -91,6 +108,7 @@ class Tally:
     """What the clients saw: latencies of answered requests, acknowledged ids, errors."""
 
     latencies: list[float] = field(default_factory=list)
+    model_ms: list[float] = field(default_factory=list)
     acked: dict[str, str] = field(default_factory=dict)
     errors: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,7 +137,9 @@ def client(port: int, frames: Frames, tally: Tally, until: float) -> None:
         pending = None
         with tally.lock:
             tally.latencies.append(time.perf_counter() - start)
-            tally.acked[key] = body.split(b'"id":"', 1)[1][:32].decode()
+            answer = json.loads(body)
+            tally.acked[key] = answer["id"]
+            tally.model_ms.append(answer.get("model_ms") or float("nan"))
 
 
 def start_server(run: Path, db: str, port: int, images: Path) -> subprocess.Popen[str]:
@@ -149,19 +169,26 @@ def finish(threads: list[threading.Thread], start: float) -> float:
     return time.monotonic() - start
 
 
-def check_store(db: str, acked: dict[str, str]) -> tuple[int, int, int]:
-    """Acknowledged ids missing from the store, frames stored more than once, and rows in all."""
+def check_store(db: str, prefix: str, acked: dict[str, str]) -> tuple[int, int, int]:
+    """Acknowledged ids missing from the store, frames stored more than once, and rows in all, of the frames whose
+    key starts with ``prefix``."""
     store = ResultStore.open(db)
-    rows, total = store.inspections(InspectionFilter(), limit=1_000_000)
+    rows, _ = store.inspections(InspectionFilter(), limit=10_000_000)
     store.close()
-    ids = {r.id for r in rows}
-    shas = [r.image_sha256 for r in rows]
-    return sum(1 for i in acked.values() if i not in ids), len(shas) - len(set(shas)), total
+    ours = [r for r in rows if (r.frame_key or "").startswith(prefix)]
+    ids = {r.id for r in ours}
+    shas = [r.image_sha256 for r in ours]
+    return sum(1 for i in acked.values() if i not in ids), len(shas) - len(set(shas)), len(ours)
+
+
+def slug(name: str) -> str:
+    """A model's name as a file name."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
 def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    run = make_run(name, work / name.split()[0])
-    db = args.db or f"sqlite:///{work / (name.split()[0] + '.db')}"
+    run = make_run(name, work / slug(name))
+    db = args.db or f"sqlite:///{work / (slug(name) + '.db')}"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -176,6 +203,7 @@ def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
         "throughput": len(lat) / elapsed,
         "p50": float(np.percentile(lat, 50)),
         "p99": float(np.percentile(lat, 99)),
+        "model_p50": float(np.median(tally.model_ms)),
         "errors": tally.errors,
     }
     kill_tally, threads, start = load(port, frames, args.clients, args.seconds)
@@ -189,7 +217,7 @@ def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
     finish(threads, start)
     server.terminate()
     server.wait(30)
-    missing, duplicates, total = check_store(db, {**tally.acked, **kill_tally.acked})
+    missing, duplicates, total = check_store(db, frames.prefix, {**tally.acked, **kill_tally.acked})
     acked = len(tally.acked) + len(kill_tally.acked)
     row.update(acked_at_kill=acked_before, acked=acked, stored=total, missing=missing, duplicates=duplicates)
     row["kill_errors"] = kill_tally.errors
@@ -202,25 +230,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each round (at most a few minutes)")
     parser.add_argument("--db", help="results database URL (default: a SQLite file per model in --out)")
     parser.add_argument("--out", type=Path, help="work folder (default: a temporary one)")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, of: " + ", ".join(MODELS))
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated, of: " + ", ".join(MODELS))
     args = parser.parse_args()
     if not 1 <= args.seconds <= 300:
         raise SystemExit("--seconds must lie in 1..300")
     torch.set_num_threads(1)
     work = args.out or Path(tempfile.mkdtemp(prefix="serve-load-"))
-    print(f"{cpu_line()}; Python {platform.python_version()}, torch {torch.__version__}")
-    print(
-        f"{args.clients} clients, {args.seconds:.0f} s per round, untrained networks calibrated on synthetic frames\n"
-    )
+    print(f"{cpu_line()}; Python {platform.python_version()}, torch {torch.__version__}; {load_line()}")
+    print(f"{args.clients} clients, {args.seconds:.0f} s per round, untrained networks calibrated on synthetic frames")
+    print(f"database: {args.db or 'SQLite'}; model p50: the server's own model time (model_ms) per answer\n")
     rows = [run_model(name, args, work) for name in args.models.split(",")]
+    print(f"after the rounds: {load_line()}\n")
     print(
-        "| model | requests | req/s | p50 ms | p99 ms | acked before kill -9 | restart s | acked in all | stored "
-        "| missing | duplicates | refused tries in the outage |"
+        "| model | requests | req/s | p50 ms | p99 ms | model p50 ms | acked before kill -9 | restart s | acked in all "
+        "| stored | missing | duplicates | refused tries in the outage |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['model']} | {r['requests']} | {r['throughput']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | "
+            f"| {r['model']} | {r['requests']} | {r['throughput']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{r['model_p50']:.1f} | "
             f"{r['acked_at_kill']} | {r['restart_s']:.1f} | {r['acked']} | {r['stored']} | {r['missing']} | "
             f"{r['duplicates']} | {r['kill_errors']} |"
         )

@@ -24,7 +24,7 @@ import aoikit.service.inspector as inspector_module
 from aoikit.service.inspector import FrameMeta, Inspector
 from aoikit.service.server import open_inspector
 from aoikit.service.store import InspectionFilter
-from serve_load import MODELS, Frames, cpu_line, make_run
+from serve_load import DEFAULT_MODELS, MODELS, Frames, cpu_line, make_run, slug
 
 STAGES: dict[str, tuple[Any, ...]] = {
     "key lookup (SELECT by key)": ("store", "by_key"),
@@ -127,15 +127,15 @@ def patched(inspector: Inspector, clock: Clock) -> Iterator[None]:
 def profile(name: str, frames: int, db: str | None, work: Path) -> tuple[Clock, Clock, dict[str, str]]:
     """Inspect ``frames`` frames of model ``name`` with every stage timed, then draw the pictures of 10 of them
     where that is done on request; the clocks of both and what served them."""
-    run = make_run(name, work / name.split()[0])
+    run = make_run(name, work / slug(name))
     source = Frames(MODELS[name][2])
-    db = db or f"sqlite:///{work / (name.split()[0] + '.db')}"
+    db = db or f"sqlite:///{work / (slug(name) + '.db')}"
     clock = Clock()
     with open_inspector(run, db, images=work / "images") as inspector, patched(inspector, clock):
         for i in range(frames + 3):
             key, data = source.next()
             start = time.perf_counter()
-            inspector.inspect(data, FrameMeta(camera="cam1"), "api", f"{name}-{key}")
+            inspector.inspect(data, FrameMeta(camera="cam1"), "api", key)
             clock.frame[TOTAL] = (time.perf_counter() - start) * 1000
             if i >= 3:  # the first frames warm caches and the database file
                 clock.next_frame()
@@ -159,7 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--db", help="results database URL (default: a SQLite file per model in a temporary folder)")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, of: " + ", ".join(MODELS))
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated, of: " + ", ".join(MODELS))
     args = parser.parse_args()
     names = args.models.split(",")
     with tempfile.TemporaryDirectory(prefix="serve-profile-") as tmp:

@@ -1,5 +1,6 @@
 """The shared web guards on a tiny app: trusted hosts, body limit, token, confined paths, binding."""
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,28 @@ def test_bind_a_busy_port_is_an_error_naming_it() -> None:
             bind("127.0.0.1", port)
     with pytest.raises(AoikitError, match="unknown host"):
         bind("no-such-host.invalid", 0)
+
+
+def test_connections_to_a_bound_socket_send_at_once() -> None:
+    """asyncio turns Nagle's algorithm off on the connections it accepts (no 40 ms wait for a delayed ACK)."""
+
+    async def accepted_nodelay(listener: socket.socket) -> int:
+        seen: list[int] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=listener)
+        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        while not seen:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        return seen[0]
+
+    with bind("127.0.0.1", 0) as listener:
+        assert asyncio.run(accepted_nodelay(listener)) != 0
 
 
 def test_server_url_names_a_wildcard_by_the_host_name() -> None:

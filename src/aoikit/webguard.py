@@ -8,6 +8,7 @@ so they fit any FastAPI app.
 import errno
 import hmac
 import ipaddress
+import os
 import secrets
 import socket
 from dataclasses import dataclass
@@ -202,12 +203,25 @@ def confine(root: Path, path: Path) -> Path:
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (port 0: a free one).
 
+    Its protocol is named (IPPROTO_TCP), so asyncio turns Nagle's algorithm off on each connection it accepts: with
+    it on, a response written in two parts (head, then body) waits out the client's delayed ACK on a kept-alive
+    connection, about 40 ms a request.
+
     Raises:
         AoikitError: the host is unknown, the port is in use, or binding is not allowed.
     """
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            if os.name == "posix":  # as socket.create_server: a restart may take the port of a closed server at once
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen()
+        except OSError:
+            sock.close()
+            raise
+        return sock
     except socket.gaierror as exc:
         raise AoikitError(f"cannot listen on {host}: unknown host ({exc.strerror})") from None
     except OSError as exc:

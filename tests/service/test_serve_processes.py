@@ -1,12 +1,15 @@
 """``aoikit serve`` as real processes: two servers sharing one PostgreSQL database, new-kind alerts from saved known
-kinds, and one-line start errors."""
+kinds, one-line start errors, and a kill -9 mid-load that loses no acknowledged result."""
 
+import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aoikit.cli import app
+from aoikit.service.store import InspectionFilter, ResultStore
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -163,3 +167,76 @@ def test_a_run_without_a_model_and_a_busy_port_are_one_line_errors(runs: dict[st
         port = str(busy.getsockname()[1])
         result = CliRunner().invoke(app, ["serve", "--run", str(runs["ssim_ae"][0]), "--db", db, "--port", port])
     assert result.exit_code == 2 and "the port is in use" in result.output and " at http" not in result.output
+
+
+def start_one(run: Path, db: str, images: Path) -> tuple[subprocess.Popen[str], int]:
+    command = aoikit("serve", "--run", str(run), "--db", db, "--images", str(images), "--port", "0", "--threads", "1")
+    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert " at http://" in line, line
+    return proc, int(line.split(" at http://")[1].split("/")[0].rsplit(":", 1)[1])
+
+
+class Client:
+    """Sends frames one after another with a key each; a frame not acknowledged is sent again with its key."""
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+        self.acked: dict[int, str] = {}
+        self.port = 0
+        self.stop = False
+
+    def run(self) -> None:
+        index = 0
+        while index < len(self.frames) and not self.stop:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                connection.request(
+                    "POST", "/v1/inspect", body=self.frames[index], headers={"Idempotency-Key": f"f{index}"}
+                )
+                response = connection.getresponse()
+                body = response.read()
+                connection.close()
+            except OSError:
+                time.sleep(0.05)
+                continue
+            assert response.status in (200, 201), body
+            self.acked[index] = body.split(b'"id":"', 1)[1][:32].decode()
+            index += 1
+
+
+@pytest.mark.slow
+def test_kill_9_mid_load_loses_no_acknowledged_result(
+    runs: dict[str, Any], bad_png: Callable[[int], bytes], tmp_path: Path, wait_for: Callable[..., None]
+) -> None:
+    run = runs["ganomaly"][0]
+    db, images = f"sqlite:///{tmp_path / 'results.db'}", tmp_path / "images"
+    frames = [bad_png(1000 + i) for i in range(60)]
+    client = Client(frames)
+    server, client.port = start_one(run, db, images)
+    thread = threading.Thread(target=client.run)
+    thread.start()
+    try:
+        wait_for(lambda: len(client.acked) >= 10, timeout=60)
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        acked_at_kill = len(client.acked)
+        server, client.port = start_one(run, db, images)
+        thread.join(120)
+        assert len(client.acked) == len(frames) > acked_at_kill, "the client did not finish after the restart"
+        connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
+        connection.request("GET", f"/v1/inspections/{client.acked[0]}/overlay.png")
+        assert connection.getresponse().read().startswith(b"\x89PNG")
+    finally:
+        client.stop = True
+        thread.join(30)
+        server.kill()
+        server.wait()
+    store = ResultStore.open(db)
+    rows, total = store.inspections(InspectionFilter(), limit=1000)
+    store.close()
+    by_id = {r.id: r for r in rows}
+    assert total == len(frames) and set(client.acked.values()) == set(by_id)  # none missing, none doubled
+    for index, row_id in client.acked.items():
+        assert (images / by_id[row_id].image_sha256[:2] / by_id[row_id].image_sha256).read_bytes() == frames[index]
