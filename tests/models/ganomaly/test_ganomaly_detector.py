@@ -124,3 +124,14 @@ def test_matched_intensity_scores_ignore_lighting_drift(images: dict[str, list[n
     loaded = GANomalyDetector.load(tmp_path / "model")
     assert loaded.config.match_intensity and loaded.intensity_ == detector.intensity_
     np.testing.assert_array_equal(loaded.score(test), detector.score(test))
+
+
+def test_a_frame_analysed_with_its_maps_scores_as_the_batch_scorer_does(
+    fitted: GANomalyDetector, images: dict[str, list[np.ndarray]]
+) -> None:
+    """The score of :meth:`analyse` reuses the map of the score's window; it equals the batch scorer's score."""
+    test = images["good"][:1] + images["bad"][:1]
+    window = fitted.score_config_.window_size
+    for windows in ([window], [7, window], [7]):
+        raw = [fitted.analyse(im, windows).score for im in test]
+        np.testing.assert_allclose(raw, fitted.raw_scores(test), rtol=1e-6)

@@ -17,7 +17,7 @@ from aoikit.models.ganomaly.loop import EpochHook, GANTrainConfig, train_gan
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import PRESETS, GANomalyPreset, get_preset
-from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map
+from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, components_from_map, pixel_map
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, check_backend
 from aoikit.training import load_checkpoint
@@ -188,9 +188,10 @@ class GANomalyDetector(Detector):
         batch = torch.from_numpy(x)[None, None].to(self.device)
         with torch.inference_mode():
             out = self._generator()(batch)
-            raw = float(anomaly_score(batch, out, s.lam, s.distance, s.window_size)[0])
-            maps = {w: pixel_map(batch, out.fake, s.distance, w)[0, 0].float().cpu().numpy() for w in windows}
-        return maps, out.fake[0, 0].float().cpu().numpy(), raw
+            maps = {w: pixel_map(batch, out.fake, s.distance, w) for w in {*windows, s.window_size}}  # each once
+            raw = float(components_from_map(maps[s.window_size], out).combine(s.lam)[0])
+            arrays = {w: maps[w][0, 0].float().cpu().numpy() for w in windows}
+        return arrays, out.fake[0, 0].float().cpu().numpy(), raw
 
     def _fit_score_scale(self, raw_scores: np.ndarray) -> None:
         self.normalizer_ = MinMaxNormalizer().fit(raw_scores)

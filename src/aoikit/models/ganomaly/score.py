@@ -69,7 +69,12 @@ def pixel_map(x: Tensor, fake: Tensor, distance: str = "ssim", window_size: int 
 
 def score_components(x: Tensor, out: GeneratorOutput, distance: str = "ssim", window_size: int = 11) -> ScoreComponents:
     """Reconstruction term R and latent term L per image, before weighting."""
-    recon = pixel_map(x, out.fake, distance, window_size).flatten(1).mean(1)
+    return components_from_map(pixel_map(x, out.fake, distance, window_size), out)
+
+
+def components_from_map(distance_map: Tensor, out: GeneratorOutput) -> ScoreComponents:
+    """:func:`score_components` from the :func:`pixel_map` at the score's distance and window, computed already."""
+    recon = distance_map.flatten(1).mean(1)
     latent = (out.latent_i.float() - out.latent_o.float()).pow(2).flatten(1).mean(1)
     return ScoreComponents(recon, latent)
 
