@@ -147,6 +147,7 @@ def test_serve_with_known_kinds_alerts_on_an_unseen_kind_naming_its_frames(
         (["serve", "--false-alarm-rate", "2"], "false_alarm_rate must lie strictly"),
         (["serve", "--api-key", "short", "--host", "0.0.0.0"], "at least 16"),
         (["watch", "NOWHERE"], "not a folder to watch"),
+        (["serve", "--workers", "0"], "--workers must be at least 1"),
     ],
 )
 def test_start_errors_are_one_line_and_exit_2(
@@ -240,3 +241,46 @@ def test_kill_9_mid_load_loses_no_acknowledged_result(
     assert total == len(frames) and set(client.acked.values()) == set(by_id)  # none missing, none doubled
     for index, row_id in client.acked.items():
         assert (images / by_id[row_id].image_sha256[:2] / by_id[row_id].image_sha256).read_bytes() == frames[index]
+
+
+def spawned_workers(parent: int) -> list[int]:
+    """The worker processes of ``serve --workers`` (spawned children, not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through /proc")
+def test_workers_share_one_port_and_database_and_a_killed_worker_is_replaced(
+    runs: dict[str, Any], bad_png: Callable[[int], bytes], tmp_path: Path, wait_for: Callable[..., None]
+) -> None:
+    run, db = runs["ganomaly"][0], f"sqlite:///{tmp_path / 'results.db'}"
+    command = aoikit("serve", "--run", str(run), "--db", db, "--port", "0", "--workers", "2", "--threads", "1")
+    parent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        assert "(2 workers; Ctrl+C to stop)" in line, line
+        url = line.split(" at ")[1].split()[0].rstrip("/")
+        workers = spawned_workers(parent.pid)
+        assert len(workers) == 2
+
+        def send(first: int) -> None:
+            for i in range(first, first + 4):
+                post(url, bad_png(2000 + i), camera="cam1")
+
+        threads = [threading.Thread(target=send, args=(k * 4,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        os.kill(workers[0], signal.SIGKILL)
+        wait_for(lambda: len(spawned_workers(parent.pid)) == 2 and workers[0] not in spawned_workers(parent.pid), 60)
+        send(100)
+        assert get(f"{url}/v1/inspections")["total"] == 20
+        last = spawned_workers(parent.pid)
+        parent.terminate()
+        assert parent.wait(30) == 0 and not any(Path(f"/proc/{w}").exists() for w in last)
+    finally:
+        parent.kill()
+        parent.wait()

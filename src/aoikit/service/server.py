@@ -123,8 +123,12 @@ def inspection_server(
         AoikitError: the port is busy or the API key is too short.
     """
     token, made_here = api_key_for(host, api_key)
-    app = make_app(inspector, host, token)
     with bind(host, port) as sock:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=10))
         url = server_url(host, sock.getsockname()[1], token if made_here else None)
-        yield BoundServer(server, sock, url)
+        yield BoundServer(app_server(inspector, host, token), sock, url)
+
+
+def app_server(inspector: Inspector, host: str, token: str | None) -> uvicorn.Server:
+    """The uvicorn server of the inspection app of ``inspector`` (guarded for ``host``, API key ``token``)."""
+    app = make_app(inspector, host, token)
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=10))
