@@ -2,21 +2,21 @@
 
 The parent binds the socket and starts the workers (spawned, so none inherits a half-started torch); each opens
 its own inspector on the shared database and frame folder and accepts connections from the shared socket, so
-the kernel spreads connections over them. A worker that dies is started again; Ctrl+C or SIGTERM stops all. Each
-worker has its own ``/metrics``. Several machines scale the same way: one ``serve`` per machine on one PostgreSQL
-database and one shared ``--images`` folder (README).
+the kernel spreads connections over them. A worker that dies is started again; Ctrl+C or SIGTERM stops all, and a
+worker whose parent is killed stops by itself. Each worker has its own ``/metrics``. Several machines scale the
+same way: one ``serve`` per machine on one PostgreSQL database and one shared ``--images`` folder (README).
 """
 
 import multiprocessing
 import os
-import queue
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -53,8 +53,7 @@ def serve_workers(count: int, spec: WorkerSpec, sock: socket.socket, announce: C
         raise AoikitError(f"--workers must be at least 1, got {count}")
     spec = replace(spec, threads=spec.threads or max(1, len(os.sched_getaffinity(0)) // count))  # cores shared out
     context = multiprocessing.get_context("spawn")
-    ready: Queue[tuple[bool, str]] = context.Queue()
-    workers = [_start(context, spec, sock, ready) for _ in range(count)]
+    workers = [_start(context, spec, sock) for _ in range(count)]
     stopping: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -62,39 +61,40 @@ def serve_workers(count: int, spec: WorkerSpec, sock: socket.socket, announce: C
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        descriptions = [_ready(ready, worker) for worker in workers]
+        descriptions = [_ready(*worker) for worker in workers]
         announce(descriptions[0])
         while not stopping:
             time.sleep(0.2)
-            for index, worker in enumerate(workers):
+            for index, (worker, _) in enumerate(workers):
                 if not worker.is_alive() and not stopping:  # died (a kill -9, say): start another in its place
-                    workers[index] = _start(context, spec, sock, ready)
-                    _ready(ready, workers[index])
+                    workers[index] = _start(context, spec, sock)
+                    _ready(*workers[index])
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _stop(workers)
+        _stop([worker for worker, _ in workers])
 
 
-def _start(context: Any, spec: WorkerSpec, sock: socket.socket, ready: "Queue[tuple[bool, str]]") -> BaseProcess:
-    worker: BaseProcess = context.Process(target=_work, args=(spec, sock, ready), daemon=False)
+def _start(context: Any, spec: WorkerSpec, sock: socket.socket) -> tuple[BaseProcess, Connection]:
+    """A started worker and the end of the pipe it reports on (one pipe each: no lock shared with a process that a
+    kill -9 may take down while holding it)."""
+    reports, report = context.Pipe(duplex=False)
+    worker: BaseProcess = context.Process(target=_work, args=(spec, sock, report))
     worker.start()
-    return worker
+    report.close()
+    return worker, reports
 
 
-def _ready(ready: "Queue[tuple[bool, str]]", worker: BaseProcess) -> str:
-    """The description ``worker`` sends when ready; its error as an AoikitError when it could not start."""
-    while True:
-        try:
-            started, message = ready.get(timeout=1.0)
-            break
-        except queue.Empty:
-            if not worker.is_alive():
-                raise AoikitError(f"a worker exited while starting (exit code {worker.exitcode})") from None
+def _ready(worker: BaseProcess, reports: Connection) -> str:
+    """The description ``worker`` reports when ready; its error as an AoikitError when it could not start."""
+    while not reports.poll(1.0):
+        if not worker.is_alive():
+            raise AoikitError(f"a worker exited while starting (exit code {worker.exitcode})")
+    started, message = reports.recv()
     if not started:
         raise AoikitError(message)
-    return message
+    return str(message)
 
 
 def _stop(workers: list[BaseProcess]) -> None:
@@ -110,7 +110,14 @@ def _stop(workers: list[BaseProcess]) -> None:
             worker.join()
 
 
-def _work(spec: WorkerSpec, sock: socket.socket, ready: "Queue[tuple[bool, str]]") -> None:
+def _orphaned(server: Any, parent: int) -> None:
+    """Stop ``server`` (gracefully) once its parent is gone, a kill -9 say, so no worker outlives the service."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    server.should_exit = True
+
+
+def _work(spec: WorkerSpec, sock: socket.socket, report: Connection) -> None:
     """One worker: an inspector on the shared database, served on the shared socket until SIGTERM."""
     from aoikit.service.server import app_server, open_inspector
 
@@ -120,7 +127,8 @@ def _work(spec: WorkerSpec, sock: socket.socket, ready: "Queue[tuple[bool, str]]
             inspector
         ):
             server = app_server(inspector, spec.host, spec.token)
-            ready.put((True, inspector.describe()))
+            threading.Thread(target=_orphaned, args=(server, os.getppid()), daemon=True).start()
+            report.send((True, inspector.describe()))
             server.run(sockets=[sock])
     except AoikitError as exc:
-        ready.put((False, str(exc)))
+        report.send((False, str(exc)))
