@@ -34,7 +34,7 @@ from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
 from aoikit.evaluation.latency import cpu_name, timing_setup
 from aoikit.models.families import detector_class
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.service.descriptors import FEATURES
 from aoikit.service.known_kinds import GOOD, FrameRegions, describe_frames, fit_known_kinds
 from aoikit.service.novelty import NoveltyJudge, alert_regions

@@ -11,7 +11,7 @@ IMAGE_SCORES = ("max", "area")
 
 @dataclass
 class DetectorConfig:
-    """Settings every family shares; each family's config adds its own.
+    """Settings every family shares; each family's config adds its own and the default ``model``.
 
     ``window``: SSIM window of the maps (odd, ≥ 3). ``pixel_quantile`` / ``image_quantile``: quantiles of
     held-out good pixels / image scores used as thresholds. ``match_intensity``: match each image's grey level
@@ -28,7 +28,7 @@ class DetectorConfig:
     threshold when "none").
     """
 
-    model: str = "ssim_ae"
+    model: str
     model_config: dict[str, Any] = field(default_factory=dict)
     window: int = 11
     pixel_quantile: float = 0.999

@@ -22,7 +22,7 @@ from aoikit.models.families import FAMILIES
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.models.unet.detector import UNetDetector, UNetDetectorConfig
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 
 pytest.importorskip("onnxruntime")
 

@@ -43,12 +43,22 @@ class DRAEMDetector(FrameNetwork, Detector):
     """Reconstruction + discriminative network trained on synthetic anomalies (Zavrtanik et al., ICCV 2021)."""
 
     family = "draem"
+    model_names = ("draem",)
     onnx_outputs = ("reconstruction", "logits")
     config_cls = DRAEMDetectorConfig
     train_config_cls = DRAEMTrainConfig
     config: DRAEMDetectorConfig
     train_config: DRAEMTrainConfig
     model_: DRAEM
+
+    @classmethod
+    def tiny_config(cls) -> DRAEMDetectorConfig:
+        return DRAEMDetectorConfig(
+            image_size=64,
+            model_config={"recon_width": 8, "disc_width": 8, "depth": 2, "stem": 2},
+            score_sigma=2.0,
+            match_intensity=False,
+        )
 
     def build_model(self) -> DRAEM:
         """A fresh network of the configured size."""

@@ -56,6 +56,7 @@ class UNetDetector(FrameNetwork, Detector):
     """A U-Net trained from scratch on good images and labelled defect images (masks, with a type per image)."""
 
     family = "unet"
+    model_names = ("unet",)
     onnx_outputs = ("logits",)
     supervised = True
     config_cls = UNetDetectorConfig
@@ -65,6 +66,12 @@ class UNetDetector(FrameNetwork, Detector):
     model_: SegNet
     classes_: Sequence[str] = ("defect",)
     """Defect types, in the order of the network's classes 1, 2, … (one "defect" before training)."""
+
+    @classmethod
+    def tiny_config(cls) -> UNetDetectorConfig:
+        return UNetDetectorConfig(
+            image_size=64, model_config={"width": 8, "depth": 2, "stem": 2}, score_sigma=2.0, match_intensity=False
+        )
 
     def build_model(self) -> SegNet:
         """A fresh network for the current ``classes_``."""
