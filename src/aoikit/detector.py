@@ -296,7 +296,9 @@ class Detector(WorkingFrame):
     @classmethod
     def load(cls, directory: Path) -> Self:
         """Rebuild a calibrated detector from :meth:`save` output."""
-        model, meta = load_checkpoint(directory)
+        from aoikit.models.registry import create_model  # the registry imports every family, which import this
+
+        model, meta = load_checkpoint(directory, create_model)
         if "state" not in meta or "detector" not in meta:
             raise AoikitError(f"{directory}: a training checkpoint, not a calibrated detector (use <run>/model)")
         try:

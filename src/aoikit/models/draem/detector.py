@@ -10,11 +10,10 @@ import torch
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.models import create_model
+from aoikit.models import create_model, load_network
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
 from aoikit.models.frame_config import FrameConfig, FrameNetwork
-from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 
@@ -73,7 +72,7 @@ class DRAEMDetector(FrameNetwork, Detector):
         model = self.build_model()
         extra = {"detector": asdict(self.config)}
         self.history_ = train_draem(model, train, val, cfg, out_dir, resume, extra)
-        best, _ = load_checkpoint(out_dir / "best")
+        best, _ = load_network(out_dir / "best")
         assert isinstance(best, DRAEM)
         self.model_ = best.eval()
 

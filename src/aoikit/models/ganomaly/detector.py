@@ -13,6 +13,7 @@ from aoikit.detector import Detector, DetectorConfig, EpochHook
 from aoikit.errors import AoikitError
 from aoikit.evaluation.latency import frame_latency
 from aoikit.metrics import MinMaxNormalizer, image_auroc
+from aoikit.models import load_network
 from aoikit.models.ganomaly.export import Generate, OnnxGenerator, fast_generator, onnx_available, to_onnx
 from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan
 from aoikit.models.ganomaly.loss import GeneratorLoss
@@ -23,7 +24,6 @@ from aoikit.models.ganomaly.space import COARSE, FINE, detector_config
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, check_backend
 from aoikit.models.protocol import Tuning
-from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 NETWORK_FIELDS = ("latent_dim", "ngf", "ndf", "output")
@@ -143,7 +143,7 @@ class GANomalyDetector(Detector):
             extra,
             self.on_epoch,
         )
-        best, _ = load_checkpoint(out_dir / "best")
+        best, _ = load_network(out_dir / "best")
         self._set_model(best)
 
     def _set_model(self, model: torch.nn.Module) -> None:

@@ -15,10 +15,10 @@ from aoikit.detector_config import DetectorConfig, MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import PositionStats
-from aoikit.models import create_model
+from aoikit.models import create_model, load_network
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.preprocess import foreground_mask
-from aoikit.training import TrainConfig, load_checkpoint, train
+from aoikit.training import TrainConfig, train
 from aoikit.types import LabelledImage
 
 
@@ -110,7 +110,7 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
         val_patches = torch.cat([tile(torch.from_numpy(x)[None], cfg.patch_size) for x in val])
         extra = {"detector": asdict(cfg)}
         self.history_ = train(model, cfg.model, stack, val_patches, self.train_config, out_dir, resume, extra)
-        self.model_, _ = load_checkpoint(out_dir / "best")
+        self.model_, _ = load_network(out_dir / "best")
 
     def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:
         if self.config.position_norm:

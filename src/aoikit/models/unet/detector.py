@@ -11,10 +11,10 @@ import torch
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
+from aoikit.models import load_network
 from aoikit.models.frame_config import FrameConfig, FrameNetwork
 from aoikit.models.unet.loop import LabelMap, SegTrainConfig, train_segmenter
 from aoikit.models.unet.network import SegNet, SegNetConfig
-from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 NETWORK_OPTIONS = ("width", "depth", "stem")
@@ -98,7 +98,7 @@ class UNetDetector(FrameNetwork, Detector):
         model = self.build_model()
         extra = {"detector": asdict(self.config), "classes": list(self.classes_)}
         self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra)
-        best, _ = load_checkpoint(out_dir / "best")
+        best, _ = load_network(out_dir / "best")
         assert isinstance(best, SegNet)
         self.model_ = best.eval()
 
