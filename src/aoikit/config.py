@@ -13,7 +13,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from aoikit.detector import DetectorConfig
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_fraction
 from aoikit.models.families import DEFAULT_MODEL, default_family, detector_class
 
 TOP_LEVEL = ("data", "category", "val_fraction", "detector", "train")
@@ -30,8 +30,7 @@ class RunConfig:
     train: Any = field(default_factory=lambda: default_family().train_config_cls())
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.val_fraction < 1.0:
-            raise AoikitError(f"val_fraction must lie strictly between 0 and 1, got {self.val_fraction}")
+        check_fraction(self.val_fraction, "val_fraction")
 
 
 def _describe(hint: Any) -> str:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from aoikit.detector_config import DetectorConfig, MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
+from aoikit.metrics.calibration import AREA_QUANTILE
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult, LabelledImage
@@ -215,7 +216,7 @@ class Detector(WorkingFrame):
 
     @property
     def area_quantile(self) -> float:
-        return self.config.area_quantile if isinstance(self.config, MapScoreConfig) else 0.99
+        return self.config.area_quantile if isinstance(self.config, MapScoreConfig) else AREA_QUANTILE
 
     def image_scores(
         self, analyses: Sequence[Analysis], window: int, area_threshold: float | None = None

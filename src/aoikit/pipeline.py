@@ -15,7 +15,7 @@ from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_window
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
 from aoikit.export import export_detector, load_exported
@@ -152,8 +152,7 @@ def _check_report_options(windows: Sequence[int] | None, panels: int) -> None:
     if panels < 0:
         raise AoikitError(f"--panels must be 0 or more, got {panels}")
     for window in windows or []:
-        if window < 3 or window % 2 == 0:
-            raise AoikitError(f"--windows: each window must be an odd number ≥ 3, got {window}")
+        check_window(window, "--windows: each window")
 
 
 def evaluate_run(

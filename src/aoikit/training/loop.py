@@ -11,7 +11,8 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from aoikit.data.patches import random_crops
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_window
+from aoikit.losses.ssim import WINDOW
 from aoikit.runtime import RuntimeOptions, setup_runtime, to_device
 from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
 from aoikit.training.history import plot_history, write_history
@@ -34,7 +35,7 @@ class TrainConfig(RuntimeOptions):
     lr: float = 2e-4
     weight_decay: float = 1e-5
     loss: str = "dssim"
-    window_size: int = 11
+    window_size: int = WINDOW
     patches_per_epoch: int = 4096
     augment: bool = True
     patience: int | None = None
@@ -47,8 +48,7 @@ class TrainConfig(RuntimeOptions):
             raise AoikitError(f"lr and weight_decay must be non-negative, got {self.lr}, {self.weight_decay}")
         if self.loss not in LOSSES:
             raise AoikitError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.window_size < 3 or self.window_size % 2 == 0:
-            raise AoikitError(f"window_size must be an odd number ≥ 3, got {self.window_size}")
+        check_window(self.window_size, "window_size")
         if self.patience is not None and self.patience < 1:
             raise AoikitError(f"patience must be at least 1, got {self.patience}")
 

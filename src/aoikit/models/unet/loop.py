@@ -11,7 +11,7 @@ import torch
 from sklearn.metrics import average_precision_score
 from tqdm import tqdm
 
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_fraction
 from aoikit.models.unet.loss import defect_probability, segmentation_loss
 from aoikit.models.unet.network import SegNet
 from aoikit.runtime import check_device, setup_runtime, to_device
@@ -47,8 +47,9 @@ class SegTrainConfig(CropSchedule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0 <= self.defect_share <= 1 or not 0 < self.val_fraction < 1:
-            raise AoikitError("defect_share must lie in [0, 1] and val_fraction strictly between 0 and 1")
+        if not 0 <= self.defect_share <= 1:
+            raise AoikitError(f"defect_share must lie in [0, 1], got {self.defect_share}")
+        check_fraction(self.val_fraction, "val_fraction")
         check_device(self.device)
 
 
