@@ -71,7 +71,7 @@ class DRAEMDetector(FrameNetwork, Detector):
         torch.manual_seed(cfg.seed)
         model = self.build_model()
         extra = {"detector": asdict(self.config)}
-        self.history_ = train_draem(model, train, val, cfg, out_dir, resume, extra)
+        self.history_ = train_draem(model, train, val, cfg, out_dir, resume, extra, self.on_epoch)
         best, _ = load_network(out_dir / "best")
         assert isinstance(best, DRAEM)
         self.model_ = best.eval()

@@ -109,7 +109,9 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
         stack = torch.from_numpy(np.stack(train_set))[:, None]
         val_patches = torch.cat([tile(torch.from_numpy(x)[None], cfg.patch_size) for x in val])
         extra = {"detector": asdict(cfg)}
-        self.history_ = train(model, cfg.model, stack, val_patches, self.train_config, out_dir, resume, extra)
+        self.history_ = train(
+            model, cfg.model, stack, val_patches, self.train_config, out_dir, resume, extra, self.on_epoch
+        )
         self.model_, _ = load_network(out_dir / "best")
 
     def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:

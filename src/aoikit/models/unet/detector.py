@@ -97,7 +97,7 @@ class UNetDetector(FrameNetwork, Detector):
         torch.manual_seed(cfg.seed)
         model = self.build_model()
         extra = {"detector": asdict(self.config), "classes": list(self.classes_)}
-        self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra)
+        self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra, self.on_epoch)
         best, _ = load_network(out_dir / "best")
         assert isinstance(best, SegNet)
         self.model_ = best.eval()
