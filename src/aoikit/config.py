@@ -33,9 +33,10 @@ class RunConfig:
         check_fraction(self.val_fraction, "val_fraction")
 
 
-def _describe(hint: Any) -> str:
+def describe_type(hint: Any) -> str:
+    """A field type as the reference and the errors write it: "int", "str or float", "int or null"."""
     if get_origin(hint) in (Union, types.UnionType):
-        return " or ".join(_describe(h) for h in get_args(hint))
+        return " or ".join(describe_type(h) for h in get_args(hint))
     if hint is type(None):
         return "null"
     return getattr(hint, "__name__", str(hint))
@@ -67,7 +68,7 @@ def _build(cls: type, values: Any, where: str, family: str) -> Any:
         if key not in known:
             raise AoikitError(f"{where}.{key}: not an option of the {family} family (its options: {', '.join(known)})")
         if not _accepts(value, hints[key]):
-            raise AoikitError(f"{where}.{key}: expected {_describe(hints[key])}, got {value!r}")
+            raise AoikitError(f"{where}.{key}: expected {describe_type(hints[key])}, got {value!r}")
     typed = {k: float(v) if hints[k] is float else v for k, v in values.items()}
     try:
         return cls(**typed)
