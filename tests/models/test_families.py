@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from aoikit.config import config_from_values
-from aoikit.detector import Detector
+from aoikit.detector import Detector, DetectorConfig
 from aoikit.errors import AoikitError
 from aoikit.models.families import DEFAULT_MODEL, FAMILIES, detector_class, model_names
 
@@ -36,10 +36,10 @@ def test_every_model_name_of_a_family_resolves_to_its_configuration(family: type
         ({"detector": {"window": "eleven"}}, "detector.window: expected int"),
         ({"detector": {"model": "ganomaly-ssim-l1", "stride": 64}}, "stride: not an option of the ganomaly family"),
         ({"detector": {"model": "ganomaly-ssim-l1"}, "train": {"patches_per_epoch": 8}}, "patches_per_epoch"),
-        ({"detector": {"model_config": {"patch_size": 64}}}, "detector.patch_size"),
-        ({"detector": {"patch_size": 100}}, "multiple of 16"),
-        ({"train": {"epochs": "ten"}}, "train.epochs: expected int"),
-        ({"train": {"lr": "fast"}}, "train.lr: expected float"),
+        ({"detector": {"model": "ssim_ae", "model_config": {"patch_size": 64}}}, "detector.patch_size"),
+        ({"detector": {"model": "ssim_ae", "patch_size": 100}}, "multiple of 16"),
+        ({"detector": {"model": "ssim_ae"}, "train": {"epochs": "ten"}}, "train.epochs: expected int"),
+        ({"detector": {"model": "ssim_ae"}, "train": {"lr": "fast"}}, "train.lr: expected float"),
         ({"train": {"batch_size": 2.5}}, "train.batch_size: expected int"),
         ({"val_fraction": 1.5}, "val_fraction must lie strictly between 0 and 1"),
         ({"detector": {"image_size": 7}}, "image_size"),
@@ -58,16 +58,25 @@ def test_configuration_is_checked_once_when_resolved(values: dict, message: str)
 
 
 def test_one_window_sets_maps_and_training_loss_unless_both_are_given() -> None:
-    assert config_from_values({"detector": {"window": 7}}).train.window_size == 7
-    both = config_from_values({"detector": {"window": 7}, "train": {"window_size": 15}})
+    assert config_from_values({"detector": {"model": "ssim_ae", "window": 7}}).train.window_size == 7
+    both = config_from_values({"detector": {"model": "ssim_ae", "window": 7}, "train": {"window_size": 15}})
     assert (both.detector.window, both.train.window_size) == (7, 15)
     gan = config_from_values({"detector": {"model": "ganomaly-ssim-ssim", "window": 9}})
     assert gan.detector.preset().window_size == 9 and gan.detector.preset().score_config().window_size == 9
 
 
+def _ready(family: type[Detector], config: DetectorConfig, screw: Callable[..., np.ndarray], folder: Path) -> Detector:
+    """A detector of ``family`` that maps: its untrained network, or, for a family with nothing to train (no
+    ``build_model``), fitted on a few good parts."""
+    if hasattr(family, "build_model"):
+        return family.from_model(family(config).build_model(), config)
+    goods = [screw(float(a), seed=50 + a) for a in range(0, 90, 10)]
+    return family(config).fit(goods[:6], goods[6:], folder)
+
+
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.family)
 def test_aligned_maps_follow_the_part_for_every_family(
-    family: type[Detector], screw: Callable[..., np.ndarray]
+    family: type[Detector], screw: Callable[..., np.ndarray], tmp_path: Path
 ) -> None:
     """The same part at two angles gives the same map, turned: alignment works the same in every family that
     aligns."""
@@ -75,8 +84,7 @@ def test_aligned_maps_follow_the_part_for_every_family(
         config = replace(family.tiny_config(), align=True)
     except AoikitError as exc:
         pytest.skip(f"the {family.family} family does not align: {exc}")
-    untrained = family(config)
-    detector = family.from_model(untrained.build_model(), config)
+    detector = _ready(family, config, screw, tmp_path)
     upright, turned = screw(0.0, seed=1), np.ascontiguousarray(np.rot90(screw(0.0, seed=1)))
     map_upright, map_turned = detector.anomaly_map(upright)[0], detector.anomaly_map(turned)[0]
     assert map_upright.shape == upright.shape
@@ -87,8 +95,7 @@ def test_aligned_maps_follow_the_part_for_every_family(
 def test_every_family_calibrates_predicts_a_batch_and_round_trips(
     family: type[Detector], screw: Callable[..., np.ndarray], tmp_path: Path
 ) -> None:
-    config = family.tiny_config()
-    detector = family.from_model(family(config).build_model(), config)
+    detector = _ready(family, family.tiny_config(), screw, tmp_path / "fit")
     detector.calibrate([screw(float(a), seed=i) for i, a in enumerate(range(0, 60, 10))])
     images = [screw(15.0, seed=7), screw(35.0, seed=8)]
     results = detector.predict(images)

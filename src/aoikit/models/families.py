@@ -8,13 +8,20 @@ from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.models.draem.detector import DRAEMDetector
 from aoikit.models.ganomaly.detector import GANomalyDetector
+from aoikit.models.patchcore.detector import PatchCoreDetector
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
 from aoikit.models.unet.detector import UNetDetector
 
-FAMILIES: tuple[type[Detector], ...] = (SSIMAEDetector, GANomalyDetector, DRAEMDetector, UNetDetector)
+FAMILIES: tuple[type[Detector], ...] = (
+    PatchCoreDetector,
+    SSIMAEDetector,
+    GANomalyDetector,
+    DRAEMDetector,
+    UNetDetector,
+)
 """Every family's detector class; each lists the model names it serves (``model_names``)."""
-DEFAULT_MODEL = "ssim_ae"
-"""The model trained when none is named."""
+DEFAULT_MODEL = "patchcore"
+"""What ``aoikit train`` fits when no model is named: it needs no training and no tuning per surface."""
 
 
 def model_names() -> list[str]:
