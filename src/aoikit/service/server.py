@@ -8,7 +8,7 @@ import uvicorn
 
 from aoikit.errors import AoikitError
 from aoikit.export import is_export
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.service.alerts import RegionJudge
 from aoikit.service.app import make_app
@@ -76,7 +76,7 @@ def novelty_judge(config: ServiceConfig, device: str = "cpu") -> RegionJudge | N
     """
     support, window = config.new_kind_support, config.new_kind_window
     if config.supervised is not None:
-        return SupervisedJudge(load_run(config.supervised, device), support, window)  # type: ignore[arg-type]
+        return SupervisedJudge(load_run(config.supervised, device), support, window)
     if config.known_kinds is None:
         return None
     return NoveltyJudge(KnownKinds.load(config.known_kinds), support, window)

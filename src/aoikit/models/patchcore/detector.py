@@ -55,6 +55,7 @@ class PatchCoreDetector(Detector):
     """PatchCore (Roth et al., CVPR 2022) on EfficientNet-Lite0 features, for any surface without training."""
 
     family = "patchcore"
+    model_names = ("patchcore",)
     config_cls = PatchCoreConfig
     train_config_cls = PatchCoreFitConfig
     config: PatchCoreConfig
@@ -62,6 +63,10 @@ class PatchCoreDetector(Detector):
     model_: PatchFeatures
     bank_: Tensor
     _onnx: OnnxModule | None = None
+
+    @classmethod
+    def tiny_config(cls) -> PatchCoreConfig:
+        return PatchCoreConfig(image_size=64, max_candidates=2048)
 
     @property
     def working_size(self) -> int:
