@@ -36,18 +36,32 @@ class SpacedLists(TyperCommand):
         return super().parse_args(ctx, expanded)
 
 
+class ModelHelp(TyperCommand):
+    """A command whose help lists the registry's model names and default where an option's help says {models} and
+    {default} (filled in only when help is shown: the registry imports every family)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from aoikit.models.families import DEFAULT_MODEL, model_names
+
+        for param in self.params:
+            text = getattr(param, "help", None)
+            if text and "{models}" in text:
+                param.help = text.format(models=", ".join(model_names()), default=DEFAULT_MODEL)  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
 def _names(text: str) -> list[str]:
     """The non-empty items of a comma-separated option."""
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-@app.command()
+@app.command(cls=ModelHelp)
 @friendly
 def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name: ssim_ae, draem or a GANomaly preset.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name: {models} (default {default}).")] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
@@ -98,7 +112,8 @@ def train(
     }
     detector = train_run(run_config(out, config, overrides, resume, overwrite), out, resume=resume)
     typer.echo(f"model: {out / 'model'}")
-    typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
+    if (out / "history.csv").is_file():
+        typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
     typer.echo(f"calibrated pixel threshold {detector.threshold_:.4f}, image threshold {detector.image_threshold_:.4f}")
 
 
@@ -171,7 +186,7 @@ def prelabel(
     from aoikit.labels import RegionConfig
     from aoikit.labels import prelabel as write_prelabels
     from aoikit.labels.prelabel import prelabel_images
-    from aoikit.pipeline import load_run
+    from aoikit.runs import load_run
 
     config = RegionConfig(threshold=0.0, min_area=min_area)  # checks --min-area before any work
     paths = prelabel_images(images, out, replace)
@@ -283,14 +298,13 @@ def export(
 @friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
-    epochs: Annotated[int, typer.Option()] = 15,
 ) -> None:
-    """Train on a bundled texture with synthetic defects and show the results."""
+    """Fit the default detector on a bundled texture with synthetic defects and show the results."""
     from aoikit.demo import run_demo
 
-    result = run_demo(out, epochs=epochs)
-    typer.echo(f"pixel AUROC on the synthetic defects: {result.pixel_auroc:.4f}")
-    typer.echo(f"loss plot: {result.loss_plot}")
+    result = run_demo(out)
+    typer.echo(f"fitted in {result.fit_seconds:.0f} s: {result.run_dir}")
+    typer.echo(f"on the synthetic defects: pixel AUROC {result.pixel_auroc:.4f}, image AUROC {result.image_auroc:.4f}")
     for panel in result.panels:
         typer.echo(f"panel: {panel}")
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from aoikit.cli import app
 from aoikit.errors import AoikitError
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.service.inspector import FrameMeta
 from aoikit.service.supervised_judge import UNEXPLAINED, SupervisedJudge
 

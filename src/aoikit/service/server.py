@@ -11,7 +11,7 @@ from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.export import AUTO, is_export, resolve_backend
 from aoikit.models.onnx_backend import ONNXRUNTIME
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.service.alerts import RegionJudge
 from aoikit.service.app import make_app
@@ -93,7 +93,7 @@ def novelty_judge(config: ServiceConfig, device: str = "cpu") -> RegionJudge | N
     """
     support, window = config.new_kind_support, config.new_kind_window
     if config.supervised is not None:
-        return SupervisedJudge(load_run(config.supervised, device), support, window)  # type: ignore[arg-type]
+        return SupervisedJudge(load_run(config.supervised, device), support, window)
     if config.known_kinds is None:
         return None
     return NoveltyJudge(KnownKinds.load(config.known_kinds), support, window)
