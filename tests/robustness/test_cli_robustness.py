@@ -132,7 +132,22 @@ def test_wrong_types_and_values_in_yaml_name_the_file_and_option(
     [
         (["train", "--data", "{data}", "--out", "{tmp}/r", "--image-size", "7"], "image_size"),
         (["train", "--data", "{data}", "--out", "{tmp}/r", "--window", "4"], "window"),
-        (["train", "--data", "{data}", "--out", "{tmp}/r", "--image-size", "128", "--window", "999"], "window (999)"),
+        (
+            [
+                "train",
+                "--data",
+                "{data}",
+                "--out",
+                "{tmp}/r",
+                "--model",
+                "ssim_ae",
+                "--image-size",
+                "128",
+                "--window",
+                "999",
+            ],
+            "window (999) must be at most patch_size (128)",
+        ),
         (
             ["train", "--data", "{data}", "--out", "{tmp}/r", "--model", "ganomaly-ssim-ssim", "--window", "129"],
             "must be at most image_size (128)",
