@@ -163,3 +163,35 @@ def test_a_run_without_a_model_and_a_busy_port_are_one_line_errors(runs: dict[st
         port = str(busy.getsockname()[1])
         result = CliRunner().invoke(app, ["serve", "--run", str(runs["ssim_ae"][0]), "--db", db, "--port", port])
     assert result.exit_code == 2 and "the port is in use" in result.output and " at http" not in result.output
+
+
+@pytest.mark.slow
+def test_a_new_kind_is_acknowledged_and_its_frames_exported_from_a_running_server(
+    servers: Callable[..., list[str]],
+    runs: dict[str, Any],
+    known_kinds_file: Path,
+    kind_png: Callable[[str, int], bytes],
+    tmp_path: Path,
+) -> None:
+    run = str(runs["ssim_ae"][0])
+    options = ["--known-kinds", str(known_kinds_file), "--new-kind-support", "2"]
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    [url] = servers(1, "--run", run, "--db", db, "--images", str(tmp_path / "im"), *options)
+    bright = {post(url, data, camera="cam1")["id"]: data for data in (kind_png("bright", 500 + i) for i in range(2))}
+    [alert] = new_kind_alerts(url)
+    body = json.dumps({"kind": "bright"}).encode()
+    request = urllib.request.Request(f"{url}/v1/alerts/{alert['id']}/ack", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.load(response)["acknowledged_kind"] == "bright"
+    assert new_kind_alerts(url)[0]["acknowledged_kind"] == "bright"
+    out = tmp_path / "task"
+    done = subprocess.run(
+        aoikit("alert-frames", "--server", url, "--alert", alert["id"], "--out", str(out)),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p.stem.split("_")[1]: p.read_bytes() for p in out.glob("*.png")} == bright
