@@ -10,15 +10,25 @@ from aoikit.errors import AoikitError
 
 def test_yaml_then_overrides(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("data: /x\ntrain: {epochs: 7, lr: 0.001}\ndetector: {model_config: {latent_dim: 300}}\n")
+    path.write_text("data: /x\ntrain: {epochs: 7, lr: 0.001}\ndetector: {model: ssim_ae, model_config: {latent_dim: 300}}\n")
     config = resolve_config(path, {"train.epochs": 3, "train.seed": None, "detector.window": 15})
     assert config.data == "/x"
     assert config.train.epochs == 3 and config.train.lr == 0.001 and config.train.seed == 0
     assert config.detector.model_config == {"latent_dim": 300} and config.detector.window == 15
 
 
+def test_the_default_model_needs_no_training_options_and_round_trips(tmp_path: Path) -> None:
+    config = resolve_config(None, {"data": "/d", "detector.image_size": 320})
+    assert config.detector.model == "patchcore" and config.detector.image_size == 320
+    save_config(config, tmp_path / "r.yaml")
+    assert load_config(tmp_path / "r.yaml") == config
+    with pytest.raises(AoikitError, match="train.epochs: not an option of the patchcore family"):
+        resolve_config(None, {"train.epochs": 5})
+
+
 def test_round_trip(tmp_path: Path) -> None:
-    config = resolve_config(None, {"data": "/d", "train.epochs": 5, "detector.model_config.latent_dim": 500})
+    overrides = {"data": "/d", "detector.model": "ssim_ae", "train.epochs": 5, "detector.model_config.latent_dim": 500}
+    config = resolve_config(None, overrides)
     save_config(config, tmp_path / "r.yaml")
     assert load_config(tmp_path / "r.yaml") == config
 

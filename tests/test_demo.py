@@ -1,5 +1,6 @@
 """The demo's path on a small scale: a trained SSIM autoencoder must find painted defects."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +30,17 @@ def test_trained_autoencoder_finds_painted_defects(tmp_path: Path) -> None:
     images = load_images(test)
     maps = [detector.anomaly_map(image)[0] for image in images]
     assert pixel_auroc(np.stack(maps), np.stack(load_masks(test, images))) > 0.85
+
+
+@pytest.mark.slow
+def test_the_demo_fits_the_default_detector_and_finds_the_painted_defects(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aoikit.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    pixel, image = (float(v) for v in re.findall(r"AUROC (\d\.\d+)", result.output))
+    assert pixel > 0.9 and image > 0.85
+    assert (tmp_path / "demo" / "run" / "model" / "arrays.safetensors").is_file()
+    assert len(list((tmp_path / "demo" / "run" / "panels").glob("*.png"))) >= 3

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from aoikit.cli_common import DEVICE_HELP, RUN_HELP, friendly
+from aoikit.cli_common import DEVICE_HELP, MODEL_HELP, RUN_HELP, friendly
 from aoikit.cli_service import commands as service_commands
 from aoikit.cli_tune import commands as tune_commands
 
@@ -47,7 +47,7 @@ def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name: ssim_ae, draem or a GANomaly preset.")] = None,
+    model: Annotated[str | None, typer.Option(help=MODEL_HELP)] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
@@ -98,7 +98,8 @@ def train(
     }
     detector = train_run(run_config(out, config, overrides, resume, overwrite), out, resume=resume)
     typer.echo(f"model: {out / 'model'}")
-    typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
+    if (out / "history.csv").is_file():
+        typer.echo(f"loss plot: {out / 'loss.png'}  history: {out / 'history.csv'}")
     typer.echo(f"calibrated pixel threshold {detector.threshold_:.4f}, image threshold {detector.image_threshold_:.4f}")
 
 
@@ -282,14 +283,13 @@ def export(
 @friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's data and run.")] = Path("runs/demo"),
-    epochs: Annotated[int, typer.Option()] = 15,
 ) -> None:
-    """Train on a bundled texture with synthetic defects and show the results."""
+    """Fit the default detector on a bundled texture with synthetic defects and show the results."""
     from aoikit.demo import run_demo
 
-    result = run_demo(out, epochs=epochs)
-    typer.echo(f"pixel AUROC on the synthetic defects: {result.pixel_auroc:.4f}")
-    typer.echo(f"loss plot: {result.loss_plot}")
+    result = run_demo(out)
+    typer.echo(f"fitted in {result.fit_seconds:.0f} s: {result.run_dir}")
+    typer.echo(f"on the synthetic defects: pixel AUROC {result.pixel_auroc:.4f}, image AUROC {result.image_auroc:.4f}")
     for panel in result.panels:
         typer.echo(f"panel: {panel}")
 

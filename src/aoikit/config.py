@@ -14,9 +14,7 @@ import yaml
 
 from aoikit.detector import DetectorConfig
 from aoikit.errors import AoikitError
-from aoikit.models.families import detector_class
-from aoikit.models.ssim_ae.detector import SSIMAEDetectorConfig
-from aoikit.training import TrainConfig
+from aoikit.models.families import DEFAULT_MODEL, detector_class
 
 TOP_LEVEL = ("data", "category", "val_fraction", "detector", "train")
 
@@ -28,8 +26,8 @@ class RunConfig:
     data: str = ""
     category: str | None = None
     val_fraction: float = 0.2
-    detector: DetectorConfig = field(default_factory=SSIMAEDetectorConfig)
-    train: Any = field(default_factory=TrainConfig)
+    detector: DetectorConfig = field(default_factory=lambda: detector_class(DEFAULT_MODEL).config_cls())
+    train: Any = field(default_factory=lambda: detector_class(DEFAULT_MODEL).train_config_cls())
 
     def __post_init__(self) -> None:
         if not 0.0 < self.val_fraction < 1.0:
@@ -126,7 +124,7 @@ def config_from_values(values: dict[str, Any], where: str = "configuration") -> 
             raise AoikitError(f"{where}: '{section}' must be a mapping of options, got {values[section]!r}")
     detector_values = dict(values.get("detector") or {})
     train_values = dict(values.get("train") or {})
-    family = detector_class(str(detector_values.get("model", "ssim_ae")))
+    family = detector_class(str(detector_values.get("model", DEFAULT_MODEL)))
     train_fields = {f.name for f in fields(family.train_config_cls)}
     if "window" in detector_values and "window_size" in train_fields and "window_size" not in train_values:
         train_values["window_size"] = detector_values["window"]  # one --window for maps and the DSSIM loss

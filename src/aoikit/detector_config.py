@@ -28,7 +28,7 @@ class DetectorConfig:
     threshold when "none").
     """
 
-    model: str = "ssim_ae"
+    model: str = ""
     model_config: dict[str, Any] = field(default_factory=dict)
     window: int = 11
     pixel_quantile: float = 0.999

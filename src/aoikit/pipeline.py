@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from aoikit.config import RunConfig, load_config, option_differences, resolve_config, save_config
+from aoikit.config import RunConfig, config_from_values, load_config, option_differences, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.fingerprint import save_good_images
 from aoikit.data.image_io import read_gray
@@ -200,7 +200,8 @@ def evaluate_run(
     if run is None and baseline is None:
         raise AoikitError("give --run RUN, or --baseline flat|untrained")
     _check_report_options(windows, panels)
-    config = load_config(run / "config.yaml") if run is not None else RunConfig()
+    baseline_config = {"detector": {"model": SSIMAEDetector.family}}
+    config = load_config(run / "config.yaml") if run is not None else config_from_values(baseline_config)
     trained_on = _dataset_folder(config)
     config.data, config.category = data or config.data, category or config.category
     if baseline:

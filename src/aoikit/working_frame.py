@@ -45,7 +45,12 @@ class WorkingFrame(ABC):
     @property
     @abstractmethod
     def working_size(self) -> int:
-        """Side of the square working frame images are resized to."""
+        """Side of the square working frame images are resized to (the short side, for a family that keeps the
+        aspect ratio)."""
+
+    def working_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """(height, width) of the working frame for an image (or part crop) of ``shape``: a square by default."""
+        return self.working_size, self.working_size
 
     def fit_intensity(self, good_images: Sequence[np.ndarray]) -> Self:
         """Learn the grey level and contrast every image is matched to (``match_intensity``)."""
@@ -74,10 +79,10 @@ class WorkingFrame(ABC):
         if image.ndim != 2:
             raise AoikitError(f"expected a 2-D grayscale image, got shape {image.shape}")
         image, crop = self._corrected(self._matched(image))
-        size = self.working_size
-        if image.shape != (size, size):
-            _warn_if_distorted(image.shape, size)
-        resized = image if image.shape == (size, size) else resize_gray(image, size)
+        shape = self.working_shape((image.shape[0], image.shape[1]))
+        if image.shape != shape:
+            _warn_if_distorted(image.shape, shape)
+        resized = image if image.shape == shape else resize_gray(image, shape)
         return align_part(resized) if self.config.align else (resized, crop)
 
     def _matched(self, image: np.ndarray) -> np.ndarray:
@@ -110,8 +115,8 @@ class WorkingFrame(ABC):
         image, transform = self._prepare(item.image)
         if transform is not None:
             raise AoikitError("align and roi are not available for labelled training images")
-        size = self.working_size
-        mask = cv2.resize(item.mask.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST) > 0
+        h, w = image.shape
+        mask = cv2.resize(item.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
         return LabelledImage(image, mask, item.defect_type)
 
     @staticmethod
@@ -125,11 +130,13 @@ class WorkingFrame(ABC):
         return native if native.shape == like.shape else resize_gray(native, (like.shape[0], like.shape[1]))
 
 
-def _warn_if_distorted(shape: tuple[int, ...], size: int) -> None:
-    """Warn when the square working frame enlarges an image or changes its aspect ratio by more than 4×."""
+def _warn_if_distorted(shape: tuple[int, ...], frame: tuple[int, int]) -> None:
+    """Warn when the working frame enlarges an image or changes its aspect ratio by more than 4×."""
     h, w = shape[:2]
-    if size / min(h, w) > MAX_DISTORTION or max(h, w) / min(h, w) > MAX_DISTORTION:
+    fh, fw = frame
+    stretch = max(h / w, w / h) / max(fh / fw, fw / fh)
+    if max(fh / h, fw / w) > MAX_DISTORTION or max(stretch, 1 / stretch) > MAX_DISTORTION:
         warnings.warn(
-            f"a {h}×{w} image is resized to the {size}×{size} working frame: details may be lost or invented",
+            f"a {h}×{w} image is resized to the {fh}×{fw} working frame: details may be lost or invented",
             stacklevel=3,
         )

@@ -33,10 +33,10 @@ def test_every_model_name_belongs_to_one_family_and_unknown_names_say_what_is_kn
         ({"detector": {"window": "eleven"}}, "detector.window: expected int"),
         ({"detector": {"model": "ganomaly-ssim-l1", "stride": 64}}, "stride: not an option of the ganomaly family"),
         ({"detector": {"model": "ganomaly-ssim-l1"}, "train": {"patches_per_epoch": 8}}, "patches_per_epoch"),
-        ({"detector": {"model_config": {"patch_size": 64}}}, "detector.patch_size"),
-        ({"detector": {"patch_size": 100}}, "multiple of 16"),
-        ({"train": {"epochs": "ten"}}, "train.epochs: expected int"),
-        ({"train": {"lr": "fast"}}, "train.lr: expected float"),
+        ({"detector": {"model": "ssim_ae", "model_config": {"patch_size": 64}}}, "detector.patch_size"),
+        ({"detector": {"model": "ssim_ae", "patch_size": 100}}, "multiple of 16"),
+        ({"detector": {"model": "ssim_ae"}, "train": {"epochs": "ten"}}, "train.epochs: expected int"),
+        ({"detector": {"model": "ssim_ae"}, "train": {"lr": "fast"}}, "train.lr: expected float"),
         ({"train": {"batch_size": 2.5}}, "train.batch_size: expected int"),
         ({"val_fraction": 1.5}, "val_fraction must lie strictly between 0 and 1"),
         ({"detector": {"image_size": 7}}, "image_size"),
@@ -55,8 +55,8 @@ def test_configuration_is_checked_once_when_resolved(values: dict, message: str)
 
 
 def test_one_window_sets_maps_and_training_loss_unless_both_are_given() -> None:
-    assert config_from_values({"detector": {"window": 7}}).train.window_size == 7
-    both = config_from_values({"detector": {"window": 7}, "train": {"window_size": 15}})
+    assert config_from_values({"detector": {"model": "ssim_ae", "window": 7}}).train.window_size == 7
+    both = config_from_values({"detector": {"model": "ssim_ae", "window": 7}, "train": {"window_size": 15}})
     assert (both.detector.window, both.train.window_size) == (7, 15)
     gan = config_from_values({"detector": {"model": "ganomaly-ssim-ssim", "window": 9}})
     assert gan.detector.preset().window_size == 9 and gan.detector.preset().score_config().window_size == 9

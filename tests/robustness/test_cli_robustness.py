@@ -15,7 +15,7 @@ from aoikit.cli import app
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 
 runner = CliRunner()
-TINY = ["--image-size", "128", "--latent-dim", "8", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
+TINY = ["--model", "ssim_ae", "--image-size", "128", "--latent-dim", "8", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
 
 
 def _one_line_error(result: object, *needles: str) -> None:
@@ -92,8 +92,8 @@ def test_out_that_is_a_file_or_cannot_be_written(tiny_dataset: Path, tmp_path: P
 @pytest.mark.parametrize(
     ("yaml_text", "needle"),
     [
-        ('train: {epochs: "ten"}', "train.epochs: expected int"),
-        ('train: {lr: "fast"}', "train.lr: expected float"),
+        ('detector: {model: ssim_ae}\ntrain: {epochs: "ten"}', "train.epochs: expected int"),
+        ('detector: {model: ssim_ae}\ntrain: {lr: "fast"}', "train.lr: expected float"),
         ("train: {batch_size: 2.5}", "train.batch_size: expected int"),
         ("val_fraction: 1.5", "val_fraction"),
         ("detector: {patch_size: 100}", "patch_size"),

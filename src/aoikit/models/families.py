@@ -8,16 +8,20 @@ from aoikit.errors import AoikitError
 from aoikit.models.draem.detector import DRAEMDetector
 from aoikit.models.ganomaly.detector import GANomalyDetector
 from aoikit.models.ganomaly.presets import PRESETS
+from aoikit.models.patchcore.detector import PatchCoreDetector
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
 from aoikit.models.unet.detector import UNetDetector
 
 FAMILIES: dict[type[Detector], tuple[str, ...]] = {
+    PatchCoreDetector: ("patchcore",),
     SSIMAEDetector: ("ssim_ae",),
     GANomalyDetector: tuple(PRESETS),
     DRAEMDetector: ("draem",),
     UNetDetector: ("unet",),
 }
 """Each family's detector class and the model names it serves."""
+DEFAULT_MODEL = "patchcore"
+"""What ``aoikit train`` fits when no model is named: it needs no training and no tuning per surface."""
 
 
 def model_names() -> list[str]:

@@ -39,12 +39,16 @@ def check_backend(backend: str, device: torch.device) -> None:
         raise AoikitError(f"the onnxruntime backend runs on the CPU; the detector is on {device}")
 
 
-def export_graph(module: nn.Module, example: Tensor, input_name: str, output_names: Sequence[str]) -> bytes:
-    """``module`` in eval mode as an ONNX graph of one input and the named outputs, batch axis dynamic.
+def export_graph(
+    module: nn.Module, example: Tensor, input_name: str, output_names: Sequence[str], spatial: bool = False
+) -> bytes:
+    """``module`` in eval mode as an ONNX graph of one input and the named outputs, batch axis dynamic (and height
+    and width, the last two axes, with ``spatial``).
 
     ``module`` is exported as it is (call it on an eval-mode copy when it trains elsewhere).
     """
     names = list(output_names)
+    axes = {0: "batch", 2: "height", 3: "width"} if spatial else {0: "batch"}
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter is deprecated but needs no onnxscript
         path = Path(tmp) / "network.onnx"
@@ -55,7 +59,7 @@ def export_graph(module: nn.Module, example: Tensor, input_name: str, output_nam
             dynamo=False,
             input_names=[input_name],
             output_names=names,
-            dynamic_axes={name: {0: "batch"} for name in [input_name, *names]},
+            dynamic_axes=dict.fromkeys([input_name, *names], axes),
             opset_version=OPSET,
         )
         return path.read_bytes()

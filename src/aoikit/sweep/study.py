@@ -16,6 +16,10 @@ from aoikit.pipeline import baseline_detector, evaluate_detector, load_run, trai
 from aoikit.sweep.tables import METRICS, plot_windows, write_tables
 
 
+SSIM_AE = "ssim_ae"
+"""The model a study's runs use unless its options name another: the grid is of the SSIM autoencoder's latent sizes."""
+
+
 @dataclass
 class StudyConfig:
     """A grid of runs.
@@ -53,7 +57,12 @@ def _evaluated(folder: Path, windows: list[int]) -> dict[str, Any] | None:
 def _run_config(study: StudyConfig, category: str, latent_dim: int | None = None) -> RunConfig:
     entry = study.categories[category]
     specific = {"data": entry} if isinstance(entry, str) else entry
-    overrides = {**_flatten(study.base), **_flatten(specific), "detector.model_config.latent_dim": latent_dim}
+    overrides = {
+        "detector.model": SSIM_AE,
+        **_flatten(study.base),
+        **_flatten(specific),
+        "detector.model_config.latent_dim": latent_dim,
+    }
     return resolve_config(None, overrides)
 
 

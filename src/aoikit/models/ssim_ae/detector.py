@@ -32,6 +32,7 @@ class SSIMAEDetectorConfig(MapScoreConfig):
     Image scores: :class:`MapScoreConfig`.
     """
 
+    model: str = "ssim_ae"
     image_size: int = 512
     patch_size: int = 128
     stride: int | None = None
