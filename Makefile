@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 export MALLOC_MMAP_THRESHOLD_ := 1000000000
 export MALLOC_TRIM_THRESHOLD_ := 100000000000
 
-.PHONY: demo test lint install install-dev
+.PHONY: demo test lint docs install install-dev
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -28,3 +28,6 @@ lint: install-dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
+
+docs: install
+	$(PY) -m aoikit.options > docs/options.md

@@ -17,7 +17,7 @@ from aoikit.data.dataset import Sample
 from aoikit.data.image_io import read_gray
 from aoikit.data.open import open_dataset
 from aoikit.export import export_detector, load_exported
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 
 

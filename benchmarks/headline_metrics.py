@@ -20,7 +20,7 @@ from aoikit.data.arrays import load_images
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.evaluation.evaluate import evaluate, load_test_set
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 from metric_exactness import machine, old_aupro, old_auroc
 

@@ -33,12 +33,12 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
 from aoikit.evaluation.latency import cpu_name, timing_setup
+from aoikit.models import load_network
 from aoikit.models.families import detector_class
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.service.descriptors import FEATURES
 from aoikit.service.known_kinds import GOOD, FrameRegions, describe_frames, fit_known_kinds
 from aoikit.service.novelty import NoveltyJudge, alert_regions
-from aoikit.training import load_checkpoint
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Outcome:
 
 def detector_from_best(run: Path, config: RunConfig, dataset: AnomalyDataset) -> Detector:
     """The run's best checkpoint calibrated as :meth:`Detector.fit` would after training."""
-    model, _ = load_checkpoint(run / "best")
+    model, _ = load_network(run / "best")
     detector = detector_class(config.detector.model).from_model(model, config.detector)
     train, val = train_val_split(dataset.train, config.val_fraction, config.train.seed)
     train_images = load_images(train, desc="training images")

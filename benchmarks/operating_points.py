@@ -21,7 +21,8 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
 from aoikit.evaluation.evaluate import TestSet, evaluate_maps, load_test_set
-from aoikit.pipeline import baseline_detector, load_run
+from aoikit.pipeline import baseline_detector
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 
 

@@ -16,7 +16,7 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.evaluation.evaluate import load_test_set
 from aoikit.labels import RegionConfig, extract_regions, region_match, summarize
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 
 

@@ -24,7 +24,8 @@ from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
-from aoikit.pipeline import baseline_detector, load_run
+from aoikit.pipeline import baseline_detector
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 
 SEED = {

@@ -43,7 +43,8 @@ from aoikit.labels.metrics import simulate_review
 from aoikit.labels.regions import RegionConfig, extract_regions
 from aoikit.models.unet.detector import UNetDetector, UNetDetectorConfig
 from aoikit.models.unet.loop import SegTrainConfig
-from aoikit.pipeline import baseline_detector, load_detector, load_run
+from aoikit.pipeline import baseline_detector
+from aoikit.runs import load_detector, load_run
 from aoikit.runtime import configure_runtime
 from aoikit.types import LabelledImage
 from operating_points import measure

@@ -23,7 +23,7 @@ import optuna
 from aoikit.evaluation.latency import timing_setup
 from aoikit.metrics import image_auroc
 from aoikit.models.ganomaly.detector import GANomalyDetector
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.tune.final import chosen_trial, table3_row, unseen_test
 from aoikit.tune.report import table1
 from aoikit.tune.study import open_storage, stage_name

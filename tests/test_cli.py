@@ -9,7 +9,20 @@ from aoikit.cli import app
 from aoikit.models.ssim_ae.detector import SSIMAEDetector
 
 runner = CliRunner()
-TINY = ["--model", "ssim_ae", "--image-size", "128", "--latent-dim", "16", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
+TINY = [
+    "--model",
+    "ssim_ae",
+    "--image-size",
+    "128",
+    "--latent-dim",
+    "16",
+    "--epochs",
+    "1",
+    "--patches-per-epoch",
+    "16",
+    "--threads",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from aoikit.cli_common import DEVICE_HELP, MODEL_HELP, RUN_HELP, friendly
+from aoikit.cli_common import DEVICE_HELP, RUN_HELP, friendly
 from aoikit.cli_service import commands as service_commands
 from aoikit.cli_tune import commands as tune_commands
 
@@ -36,18 +36,32 @@ class SpacedLists(TyperCommand):
         return super().parse_args(ctx, expanded)
 
 
+class ModelHelp(TyperCommand):
+    """A command whose help lists the registry's model names and default where an option's help says {models} and
+    {default} (filled in only when help is shown: the registry imports every family)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from aoikit.models.families import DEFAULT_MODEL, model_names
+
+        for param in self.params:
+            text = getattr(param, "help", None)
+            if text and "{models}" in text:
+                param.help = text.format(models=", ".join(model_names()), default=DEFAULT_MODEL)  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
 def _names(text: str) -> list[str]:
     """The non-empty items of a comma-separated option."""
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-@app.command()
+@app.command(cls=ModelHelp)
 @friendly
 def train(
     out: Annotated[Path, typer.Option(help="Run folder to write (checkpoints, plots, config).")],
     data: Annotated[str | None, typer.Option(help="Dataset folder (MVTec AD category or good/defect/masks).")] = None,
     category: Annotated[str | None, typer.Option(help="MVTec AD category when --data is the parent.")] = None,
-    model: Annotated[str | None, typer.Option(help=MODEL_HELP)] = None,
+    model: Annotated[str | None, typer.Option(help="Model name: {models} (default {default}).")] = None,
     latent_dim: Annotated[int | None, typer.Option(help="Latent size d.")] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
@@ -172,7 +186,7 @@ def prelabel(
     from aoikit.labels import RegionConfig
     from aoikit.labels import prelabel as write_prelabels
     from aoikit.labels.prelabel import prelabel_images
-    from aoikit.pipeline import load_run
+    from aoikit.runs import load_run
 
     paths = prelabel_images(images, out, replace)
     detector = load_run(run)

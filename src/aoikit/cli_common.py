@@ -12,10 +12,6 @@ from aoikit.errors import AoikitError
 F = TypeVar("F", bound=Callable[..., Any])
 DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
 RUN_HELP = "Run folder written by 'aoikit train'."
-MODEL_HELP = (
-    "Model (default patchcore: pretrained features, nothing to train): patchcore, ssim_ae, draem, unet (supervised), "
-    "ganomaly-l1-l1, ganomaly-ssim-l1 or ganomaly-ssim-ssim."
-)
 
 
 def friendly(func: F) -> F:

@@ -172,7 +172,7 @@ def known_kinds(
 
     from aoikit.data.open import open_dataset
     from aoikit.errors import AoikitError
-    from aoikit.pipeline import load_run
+    from aoikit.runs import load_run
     from aoikit.service.known_kinds import describe_frames, fit_known_kinds
     from aoikit.service.server import run_version
     from aoikit.service.settings import ServiceConfig

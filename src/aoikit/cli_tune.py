@@ -47,7 +47,7 @@ def tune(
     from aoikit.config import resolve_config, save_config
     from aoikit.outputs import output_folder
     from aoikit.tune.data import load_tune_data
-    from aoikit.tune.objective import Objective, ganomaly_settings
+    from aoikit.tune.objective import Objective, tuned_settings
     from aoikit.tune.report import save_plots, table1
     from aoikit.tune.study import StageOptions, open_storage, run_stage
 
@@ -64,7 +64,7 @@ def tune(
         "train.device": device,
     }
     run = resolve_config(config, overrides)
-    detector, train = ganomaly_settings(run)
+    detector, train = tuned_settings(run)
     store = open_storage(url)
     options = StageOptions(study, store, stage, trials, top_k, train.seed, warmup_trials, max_size, max_latent)
     images = load_tune_data(data, category, run.val_fraction, defect_fraction, train.seed)

@@ -13,8 +13,8 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from aoikit.detector import DetectorConfig
-from aoikit.errors import AoikitError
-from aoikit.models.families import DEFAULT_MODEL, detector_class
+from aoikit.errors import AoikitError, check_fraction
+from aoikit.models.families import DEFAULT_MODEL, default_family, detector_class
 
 TOP_LEVEL = ("data", "category", "val_fraction", "detector", "train")
 
@@ -26,17 +26,17 @@ class RunConfig:
     data: str = ""
     category: str | None = None
     val_fraction: float = 0.2
-    detector: DetectorConfig = field(default_factory=lambda: detector_class(DEFAULT_MODEL).config_cls())
-    train: Any = field(default_factory=lambda: detector_class(DEFAULT_MODEL).train_config_cls())
+    detector: DetectorConfig = field(default_factory=lambda: default_family().config_cls(model=DEFAULT_MODEL))
+    train: Any = field(default_factory=lambda: default_family().train_config_cls())
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.val_fraction < 1.0:
-            raise AoikitError(f"val_fraction must lie strictly between 0 and 1, got {self.val_fraction}")
+        check_fraction(self.val_fraction, "val_fraction")
 
 
-def _describe(hint: Any) -> str:
+def describe_type(hint: Any) -> str:
+    """A field type as the reference and the errors write it: "int", "str or float", "int or null"."""
     if get_origin(hint) in (Union, types.UnionType):
-        return " or ".join(_describe(h) for h in get_args(hint))
+        return " or ".join(describe_type(h) for h in get_args(hint))
     if hint is type(None):
         return "null"
     return getattr(hint, "__name__", str(hint))
@@ -68,7 +68,7 @@ def _build(cls: type, values: Any, where: str, family: str) -> Any:
         if key not in known:
             raise AoikitError(f"{where}.{key}: not an option of the {family} family (its options: {', '.join(known)})")
         if not _accepts(value, hints[key]):
-            raise AoikitError(f"{where}.{key}: expected {_describe(hints[key])}, got {value!r}")
+            raise AoikitError(f"{where}.{key}: expected {describe_type(hints[key])}, got {value!r}")
     typed = {k: float(v) if hints[k] is float else v for k, v in values.items()}
     try:
         return cls(**typed)
@@ -122,9 +122,9 @@ def config_from_values(values: dict[str, Any], where: str = "configuration") -> 
     for section in ("detector", "train"):
         if not isinstance(values.get(section) or {}, dict):
             raise AoikitError(f"{where}: '{section}' must be a mapping of options, got {values[section]!r}")
-    detector_values = dict(values.get("detector") or {})
+    detector_values = {"model": DEFAULT_MODEL, **(values.get("detector") or {})}
     train_values = dict(values.get("train") or {})
-    family = detector_class(str(detector_values.get("model", DEFAULT_MODEL)))
+    family = detector_class(str(detector_values["model"]))
     train_fields = {f.name for f in fields(family.train_config_cls)}
     if "window" in detector_values and "window_size" in train_fields and "window_size" not in train_values:
         train_values["window_size"] = detector_values["window"]  # one --window for maps and the DSSIM loss

@@ -7,10 +7,10 @@ preparing images (:mod:`aoikit.working_frame`) and the shared settings (:mod:`ao
 """
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -19,10 +19,18 @@ from tqdm import tqdm
 from aoikit.detector_config import DetectorConfig, MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.metrics import area_scores, fit_quantile_threshold, image_scores_from_maps
+from aoikit.metrics.calibration import AREA_QUANTILE
 from aoikit.runtime import resolve_device
 from aoikit.training import load_arrays, load_checkpoint, save_checkpoint
 from aoikit.types import InferenceResult, LabelledImage
 from aoikit.working_frame import REFERENCES, WorkingFrame
+
+if TYPE_CHECKING:
+    from aoikit.models.protocol import Tuning
+
+EpochHook = Callable[[torch.nn.Module, int], None]
+"""Called with the network (in eval mode) and the epoch number after each training epoch is saved; may raise to
+stop training."""
 
 
 @dataclass
@@ -53,17 +61,26 @@ class Detector(WorkingFrame):
     """
 
     family: ClassVar[str]
-    """Registry name of the family."""
+    """Name of the family."""
+    model_names: ClassVar[tuple[str, ...]]
+    """The model names (``--model``) the family serves."""
+    baselines: ClassVar[tuple[str, ...]] = ()
+    """Untrained references :meth:`baseline` builds (none by default)."""
+    tuning: ClassVar["Tuning | None"] = None
+    """How ``aoikit tune`` searches the family (None: it does not)."""
     supervised: ClassVar[bool] = False
     """Whether the family trains on labelled defect images (``fit(..., labelled=...)``) besides good ones."""
     config_cls: ClassVar[type[DetectorConfig]]
     train_config_cls: ClassVar[type]
     model_: torch.nn.Module
+    history_: list[dict[str, float]]
+    """One row per training epoch (set by :meth:`fit`)."""
 
     def __init__(self, config: DetectorConfig, train_config: Any = None) -> None:
         self.config = config
         self.train_config = train_config if train_config is not None else self.train_config_cls()
         self.device = torch.device("cpu")
+        self.on_epoch: EpochHook | None = None
 
     # --- what a family writes -------------------------------------------------------------------------------
     @abstractmethod
@@ -143,6 +160,16 @@ class Detector(WorkingFrame):
         return self
 
     @classmethod
+    @abstractmethod
+    def tiny_config(cls) -> DetectorConfig:
+        """A small configuration of the family that builds and runs in a moment (tests, examples)."""
+
+    @classmethod
+    def baseline(cls, kind: str, config: DetectorConfig, seed: int) -> "Detector":
+        """An uncalibrated baseline of kind ``kind`` (one of :attr:`baselines`) for ``config``."""
+        raise AoikitError(f"model {config.model!r} has no baselines; it compares its own")
+
+    @classmethod
     def from_model(cls, model: torch.nn.Module, config: DetectorConfig) -> Self:
         """Wrap an already built network (a baseline, or one trained elsewhere); call :meth:`calibrate` next."""
         detector = cls(config)
@@ -189,7 +216,7 @@ class Detector(WorkingFrame):
 
     @property
     def area_quantile(self) -> float:
-        return self.config.area_quantile if isinstance(self.config, MapScoreConfig) else 0.99
+        return self.config.area_quantile if isinstance(self.config, MapScoreConfig) else AREA_QUANTILE
 
     def image_scores(
         self, analyses: Sequence[Analysis], window: int, area_threshold: float | None = None
@@ -270,7 +297,9 @@ class Detector(WorkingFrame):
     @classmethod
     def load(cls, directory: Path) -> Self:
         """Rebuild a calibrated detector from :meth:`save` output."""
-        model, meta = load_checkpoint(directory)
+        from aoikit.models.registry import create_model  # the registry imports every family, which import this
+
+        model, meta = load_checkpoint(directory, create_model)
         if "state" not in meta or "detector" not in meta:
             raise AoikitError(f"{directory}: a training checkpoint, not a calibrated detector (use <run>/model)")
         try:

@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_fraction, check_window
+from aoikit.losses.ssim import WINDOW
+from aoikit.metrics.calibration import AREA_QUANTILE, IMAGE_QUANTILE, PIXEL_QUANTILE
 
 ROI_SPLITS = ("none", "otsu")
 IMAGE_SCORES = ("max", "area")
@@ -11,7 +13,7 @@ IMAGE_SCORES = ("max", "area")
 
 @dataclass
 class DetectorConfig:
-    """Settings every family shares; each family's config adds its own.
+    """Settings every family shares; each family's config adds its own and the default ``model``.
 
     ``window``: SSIM window of the maps (odd, ≥ 3). ``pixel_quantile`` / ``image_quantile``: quantiles of
     held-out good pixels / image scores used as thresholds. ``match_intensity``: match each image's grey level
@@ -28,11 +30,11 @@ class DetectorConfig:
     threshold when "none").
     """
 
-    model: str = ""
+    model: str
     model_config: dict[str, Any] = field(default_factory=dict)
-    window: int = 11
-    pixel_quantile: float = 0.999
-    image_quantile: float = 0.99
+    window: int = WINDOW
+    pixel_quantile: float = PIXEL_QUANTILE
+    image_quantile: float = IMAGE_QUANTILE
     match_intensity: bool = False
     align: bool = False
     roi: str | float = "none"
@@ -40,11 +42,9 @@ class DetectorConfig:
     gamma: bool = False
 
     def __post_init__(self) -> None:
-        if self.window < 3 or self.window % 2 == 0:
-            raise AoikitError(f"window must be an odd number ≥ 3, got {self.window}")
-        for name in ("pixel_quantile", "image_quantile"):
-            if not 0.0 < getattr(self, name) < 1.0:
-                raise AoikitError(f"{name} must lie strictly between 0 and 1, got {getattr(self, name)}")
+        check_window(self.window)
+        check_fraction(self.pixel_quantile, "pixel_quantile")
+        check_fraction(self.image_quantile, "image_quantile")
         if not (self.roi in ROI_SPLITS if isinstance(self.roi, str) else 0.0 < self.roi < 1.0):
             raise AoikitError(f"roi must be 'none', 'otsu' or a grey level in (0, 1), got {self.roi!r}")
         if not 0.0 <= self.roi_margin <= 1.0:
@@ -66,7 +66,7 @@ class MapScoreConfig(DetectorConfig):
 
     score_sigma: float = 4.0
     image_score: str = "max"
-    area_quantile: float = 0.99
+    area_quantile: float = AREA_QUANTILE
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -74,5 +74,4 @@ class MapScoreConfig(DetectorConfig):
             raise AoikitError(f"image_score must be one of {IMAGE_SCORES}, got {self.image_score!r}")
         if self.score_sigma < 0:
             raise AoikitError(f"score_sigma must be ≥ 0, got {self.score_sigma}")
-        if not 0.0 < self.area_quantile < 1.0:
-            raise AoikitError(f"area_quantile must lie strictly between 0 and 1, got {self.area_quantile}")
+        check_fraction(self.area_quantile, "area_quantile")

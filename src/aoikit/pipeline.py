@@ -1,15 +1,13 @@
 """End-to-end jobs the CLI and the demo call: train a run, load it, predict and evaluate with it."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
-from aoikit.config import RunConfig, config_from_values, load_config, option_differences, resolve_config, save_config
+from aoikit.config import RunConfig, load_config, option_differences, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.fingerprint import save_good_images
 from aoikit.data.image_io import read_gray
@@ -18,14 +16,13 @@ from aoikit.data.naming import unique_stems
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
 from aoikit.detector import Detector
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_window
 from aoikit.evaluation.evaluate import evaluate, load_test_set
 from aoikit.evaluation.report import write_report
-from aoikit.export import AUTO, export_detector, is_export, load_exported
-from aoikit.models import create_model
-from aoikit.models.families import detector_class
-from aoikit.models.ssim_ae.detector import SSIMAEDetector
+from aoikit.export import export_detector, load_exported
+from aoikit.models.families import baseline_family, detector_class
 from aoikit.outputs import output_folder
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.training import checkpoint_exists
 from aoikit.viz import save_panel
@@ -85,29 +82,6 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     return family(config.detector, config.train).fit(train_images, val_images, out_dir, resume, labelled)
 
 
-def load_detector(model_dir: Path) -> Detector:
-    """A calibrated detector of any family from ``<run>/model``."""
-    config_file = model_dir / "config.json"
-    try:
-        meta = json.loads(config_file.read_text())
-        model = str(meta["detector"]["model"])
-    except FileNotFoundError:
-        raise AoikitError(f"{model_dir.parent}: no trained model here (expected {model_dir})") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AoikitError(f"{config_file}: not a detector configuration ({exc.__class__.__name__}: {exc})") from None
-    return detector_class(model).load(model_dir)
-
-
-def load_run(run_dir: Path, device: str = "cpu", backend: str = AUTO) -> Detector:
-    """The calibrated detector of a run folder (saved by :func:`train_run`) or of an export folder (written by
-    :func:`export_run`), on ``device``. An export runs its network through ``backend`` (:func:`load_exported`);
-    a run keeps its family's own inference path unless ``backend`` names one."""
-    if is_export(run_dir):
-        return load_exported(run_dir, device, backend)
-    detector = load_detector(run_dir / "model").to(device)
-    return detector if backend == AUTO else detector.use_backend(backend)
-
-
 def export_run(run_dir: Path, out_dir: Path, fmt: str = "onnx", overwrite: bool = False) -> Detector:
     """Export the run's calibrated detector to ``out_dir`` (:func:`aoikit.export.export_detector`) and load it back
     as a server would; the loaded detector's ``backend`` says what will run it."""
@@ -137,15 +111,8 @@ def predict_paths(
 
 
 def baseline_detector(kind: str, config: RunConfig) -> Detector:
-    """An uncalibrated model-free ("flat") or randomly initialised ("untrained") SSIM-AE detector."""
-    if not isinstance(config.detector, SSIMAEDetector.config_cls):
-        raise AoikitError(f"baselines are patch reconstructions; model {config.detector.model!r} compares its own")
-    if kind == "flat":
-        return SSIMAEDetector.from_model(create_model("flat"), config.detector)
-    if kind == "untrained":
-        torch.manual_seed(config.train.seed)
-        return SSIMAEDetector.from_model(SSIMAEDetector(config.detector).build_model(), config.detector)
-    raise AoikitError(f"unknown baseline '{kind}' (choose flat or untrained)")
+    """An uncalibrated baseline of ``config``'s family (:attr:`aoikit.detector.Detector.baselines`)."""
+    return detector_class(config.detector.model).baseline(kind, config.detector, config.train.seed)
 
 
 def evaluate_detector(
@@ -172,6 +139,12 @@ def evaluate_detector(
     return results
 
 
+def _baseline_config(kind: str | None) -> RunConfig:
+    """The default configuration of the family that builds baseline ``kind``."""
+    family = baseline_family(str(kind))
+    return RunConfig(detector=family.config_cls(model=family.model_names[0]), train=family.train_config_cls())
+
+
 def _dataset_folder(config: RunConfig) -> Path | None:
     """The dataset folder a configuration names, resolved; None when it names none."""
     return (Path(config.data) / (config.category or "")).resolve() if config.data else None
@@ -181,8 +154,7 @@ def _check_report_options(windows: Sequence[int] | None, panels: int) -> None:
     if panels < 0:
         raise AoikitError(f"--panels must be 0 or more, got {panels}")
     for window in windows or []:
-        if window < 3 or window % 2 == 0:
-            raise AoikitError(f"--windows: each window must be an odd number ≥ 3, got {window}")
+        check_window(window, "--windows: each window")
 
 
 def evaluate_run(
@@ -200,8 +172,7 @@ def evaluate_run(
     if run is None and baseline is None:
         raise AoikitError("give --run RUN, or --baseline flat|untrained")
     _check_report_options(windows, panels)
-    baseline_config = {"detector": {"model": SSIMAEDetector.family}}
-    config = load_config(run / "config.yaml") if run is not None else config_from_values(baseline_config)
+    config = load_config(run / "config.yaml") if run is not None else _baseline_config(baseline)
     trained_on = _dataset_folder(config)
     config.data, config.category = data or config.data, category or config.category
     if baseline:

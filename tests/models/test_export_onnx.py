@@ -25,7 +25,7 @@ from aoikit.models.patchcore.config import PatchCoreConfig
 from aoikit.models.patchcore.detector import PatchCoreDetector
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.models.unet.detector import UNetDetector, UNetDetectorConfig
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 
 pytest.importorskip("onnxruntime")
 

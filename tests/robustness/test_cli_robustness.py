@@ -15,7 +15,20 @@ from aoikit.cli import app
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 
 runner = CliRunner()
-TINY = ["--model", "ssim_ae", "--image-size", "128", "--latent-dim", "8", "--epochs", "1", "--patches-per-epoch", "16", "--threads", "1"]
+TINY = [
+    "--model",
+    "ssim_ae",
+    "--image-size",
+    "128",
+    "--latent-dim",
+    "8",
+    "--epochs",
+    "1",
+    "--patches-per-epoch",
+    "16",
+    "--threads",
+    "1",
+]
 
 
 def _one_line_error(result: object, *needles: str) -> None:

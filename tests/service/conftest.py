@@ -27,6 +27,8 @@ pytest.importorskip("sqlalchemy", reason="the inspection service needs the serve
 from aoikit.config import RunConfig, save_config
 from aoikit.detector import Detector
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
+from aoikit.models.patchcore.config import PatchCoreConfig
+from aoikit.models.patchcore.detector import PatchCoreDetector
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.service.store import Inspection, new_id
 
@@ -39,6 +41,7 @@ FAMILIES = {
             model="ganomaly-ssim-ssim", model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64
         ),
     ),
+    "patchcore": (PatchCoreDetector, PatchCoreConfig(image_size=64)),
 }
 
 
@@ -78,12 +81,16 @@ def png(image: np.ndarray) -> bytes:
 
 
 def build_run(family: str, folder: Path) -> tuple[Path, list[bytes]]:
-    """A run of an untrained network of ``family`` calibrated on good frames, and good frames it calls good."""
+    """A run of an untrained network of ``family`` calibrated on good frames (PatchCore: fitted on good frames, as
+    it has nothing to train), and good frames it calls good."""
     cls, config = FAMILIES[family]
     torch.manual_seed(0)
-    detector: Detector = cls.from_model(cls(config).build_model(), config)
     calibration = [good_image(seed) for seed in range(10)]
-    detector.calibrate(calibration)
+    if cls is PatchCoreDetector:
+        detector: Detector = cls(config).fit([good_image(seed) for seed in range(100, 120)], calibration, folder)
+    else:
+        detector = cls.from_model(cls(config).build_model(), config)
+        detector.calibrate(calibration)
     detector.save(folder / "model")
     save_config(RunConfig(detector=config), folder / "config.yaml")
     scores = detector.score(calibration)
@@ -105,7 +112,8 @@ class Runs(dict[str, tuple[Path, list[bytes]]]):
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
-    """Tiny runs of SSIM-AE ("ssim_ae") and GANomaly-SSIM-SSIM ("ganomaly"), built when first asked for."""
+    """Tiny runs of SSIM-AE ("ssim_ae"), GANomaly-SSIM-SSIM ("ganomaly") and PatchCore ("patchcore"), built when
+    first asked for."""
     return Runs(tmp_path_factory.mktemp("runs"))
 
 

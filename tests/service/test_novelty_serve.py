@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from aoikit.export import export_detector
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.service.inspector import FrameMeta
 from aoikit.service.known_kinds import GOOD
 from aoikit.service.novelty import KnownKinds, NoveltyJudge

@@ -13,7 +13,7 @@ from aoikit.cli import app
 from aoikit.data.fingerprint import file_sha256, load_good_images, save_good_images
 from aoikit.data.open import open_dataset
 from aoikit.errors import AoikitError
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.service.inspector import FrameMeta
 from aoikit.service.server import open_inspector
 from aoikit.service.settings import ServiceConfig

@@ -193,8 +193,9 @@ def test_an_alert_pending_when_watch_is_killed_is_sent_after_the_restart(
         assert delivery == "pending"
         watcher = start_watch(folder, runs["ssim_ae"][0], db, tmp_path / "images", *options)
         wait_for(lambda: alerts() == [(alert_id, "delivered")], timeout=60)  # once the killed process's lease ran out
+        wait_for(lambda: store.inspections(InspectionFilter(), 1)[1] == 3, timeout=60)  # a frame left by the kill
     finally:
         watcher.kill()
         watcher.wait()
-    assert [b["id"] for b in hook.bodies] == [alert_id, alert_id] and store.inspections(InspectionFilter(), 1)[1] == 3
+    assert [b["id"] for b in hook.bodies] == [alert_id, alert_id]
     store.close()

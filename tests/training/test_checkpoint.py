@@ -25,7 +25,7 @@ def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
 def test_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     model = _model(0).eval()
     save_checkpoint(tmp_path / "ckpt", "ssim_ae", model, extra={"detector": {"window": 7}})
-    loaded, meta = load_checkpoint(tmp_path / "ckpt")
+    loaded, meta = load_checkpoint(tmp_path / "ckpt", create_model)
     x = torch.rand(2, 1, 32, 32)
     assert torch.equal(loaded.eval()(x), model(x))
     assert meta == {"model": "ssim_ae", "model_config": {"latent_dim": 8, "channels": 1, "patch_size": 32},
@@ -37,7 +37,7 @@ def test_overwrite_leaves_no_temporaries(tmp_path: Path) -> None:
     save_checkpoint(tmp_path / "ckpt", "ssim_ae", _model(0))
     save_checkpoint(tmp_path / "ckpt", "ssim_ae", _model(1))
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
-    assert _same_weights(load_checkpoint(tmp_path / "ckpt")[0], _model(1))
+    assert _same_weights(load_checkpoint(tmp_path / "ckpt", create_model)[0], _model(1))
 
 
 def test_extra_cannot_override_the_model_entries(tmp_path: Path) -> None:
@@ -47,18 +47,18 @@ def test_extra_cannot_override_the_model_entries(tmp_path: Path) -> None:
 
 def test_missing_and_corrupt_checkpoints(tmp_path: Path) -> None:
     with pytest.raises(AoikitError, match="no checkpoint here"):
-        load_checkpoint(tmp_path / "absent")
+        load_checkpoint(tmp_path / "absent", create_model)
     save_checkpoint(tmp_path / "ckpt", "ssim_ae", _model(0))
     weights = tmp_path / "ckpt" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     with pytest.raises(AoikitError, match=r"model\.safetensors: unreadable"):
-        load_checkpoint(tmp_path / "ckpt")
+        load_checkpoint(tmp_path / "ckpt", create_model)
     (tmp_path / "ckpt" / "config.json").write_text("{not json")
     with pytest.raises(AoikitError, match=r"config\.json: unreadable"):
-        load_checkpoint(tmp_path / "ckpt")
+        load_checkpoint(tmp_path / "ckpt", create_model)
     (tmp_path / "ckpt" / "config.json").write_text(json.dumps({"model": "nope", "model_config": {}}))
     with pytest.raises(AoikitError, match="unknown model 'nope'"):
-        load_checkpoint(tmp_path / "ckpt")
+        load_checkpoint(tmp_path / "ckpt", create_model)
 
 
 def test_weights_that_do_not_fit(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_weights_that_do_not_fit(tmp_path: Path) -> None:
     config = tmp_path / "ckpt" / "config.json"
     config.write_text(config.read_text().replace('"latent_dim": 8', '"latent_dim": 9'))
     with pytest.raises(AoikitError, match="do not fit"):
-        load_checkpoint(tmp_path / "ckpt")
+        load_checkpoint(tmp_path / "ckpt", create_model)
 
 
 @pytest.mark.parametrize("fail_at", ["weights", "swap"])
@@ -88,10 +88,10 @@ def test_crash_during_save_keeps_the_old_checkpoint(
         save_checkpoint(target, "ssim_ae", _model(1))
     monkeypatch.undo()
 
-    assert _same_weights(load_checkpoint(target)[0], _model(0))
+    assert _same_weights(load_checkpoint(target, create_model)[0], _model(0))
     save_checkpoint(target, "ssim_ae", _model(2))  # cleans up and writes normally
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
-    assert _same_weights(load_checkpoint(target)[0], _model(2))
+    assert _same_weights(load_checkpoint(target, create_model)[0], _model(2))
 
 
 def test_leftovers_of_a_finished_swap(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_leftovers_of_a_finished_swap(tmp_path: Path) -> None:
     (tmp_path / "old").rename(tmp_path / ".ckpt.old")
     (tmp_path / ".ckpt.tmp").mkdir()
     (tmp_path / ".ckpt.tmp" / "config.json").write_text("{")
-    assert _same_weights(load_checkpoint(tmp_path / "ckpt")[0], _model(1))
+    assert _same_weights(load_checkpoint(tmp_path / "ckpt", create_model)[0], _model(1))
     save_checkpoint(tmp_path / "ckpt", "ssim_ae", _model(2))
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
 

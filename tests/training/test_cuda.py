@@ -7,7 +7,8 @@ import pytest
 import torch
 from test_loop import TINY, TRAIN, VAL, fresh_model
 
-from aoikit.training import ReconstructionStep, load_checkpoint, train
+from aoikit.models import load_network
+from aoikit.training import ReconstructionStep, train
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
 
@@ -20,7 +21,7 @@ def test_trains_on_cuda_and_loads_on_cpu(tmp_path: Path, amp: bool | str) -> Non
 
     assert next(model.parameters()).is_cuda
     assert history[-1]["val_loss"] < before
-    best, meta = load_checkpoint(tmp_path / "best")
+    best, meta = load_network(tmp_path / "best")
     assert all(p.device.type == "cpu" for p in best.parameters())
     assert meta["runtime"]["device"] == "cuda"
     assert ReconstructionStep().eval_step(best, VAL)["loss"] < before

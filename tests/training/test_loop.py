@@ -15,8 +15,8 @@ import torch
 from safetensors.torch import load_file
 
 from aoikit.errors import AoikitError
-from aoikit.models import create_model
-from aoikit.training import ReconstructionStep, TrainConfig, load_checkpoint, train
+from aoikit.models import create_model, load_network
+from aoikit.training import ReconstructionStep, TrainConfig, train
 
 PATCH = 32
 TINY = TrainConfig(epochs=2, batch_size=16, lr=1e-3, patches_per_epoch=64, threads=1)
@@ -56,7 +56,7 @@ def test_two_epochs_lower_the_loss_and_write_outputs(tmp_path: Path, loss: str, 
         rows = list(csv.DictReader(f))
     assert [float(r["val_loss"]) for r in rows] == [row["val_loss"] for row in history]
     assert (tmp_path / "loss.png").stat().st_size > 0
-    best, meta = load_checkpoint(tmp_path / "best")
+    best, meta = load_network(tmp_path / "best")
     assert meta["run"] == "test" and meta["model_config"]["latent_dim"] == 16
     assert meta["runtime"] == {
         "device": "cpu",

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 import aoikit
 from aoikit.cli import app
 from aoikit.data.open import open_dataset
-from aoikit.pipeline import load_run
+from aoikit.models.ganomaly.space import COARSE
+from aoikit.runs import load_run
 from aoikit.tune.data import load_tune_data
 from aoikit.tune.sampler import neighbours
-from aoikit.tune.space import COARSE
 
 runner = CliRunner()
 CHEAP = ["--epochs", "1", "--max-size", "64", "--max-latent", "64", "--width", "4", "--threads", "1"]
@@ -90,7 +90,7 @@ def test_a_later_stage_needs_an_earlier_one_and_a_study_keeps_its_model(tiny_dat
     code, output = tune(tiny_dataset, tmp_path, "one", "--stage", "2", "--trials", "1", "--epochs", "2")
     assert code == 2 and "'one-stage1' was searched with other settings (train.epochs)" in output
     code, output = tune(tiny_dataset, tmp_path, "x", "--model", "ssim_ae")
-    assert code == 2 and "tune searches GANomaly presets" in output
+    assert code == 2 and "tune searches the models ganomaly-l1-l1" in output
     code, output = tune(tiny_dataset, tmp_path, "x", "--storage", "not a url")
     assert code == 2 and output.strip().splitlines()[-1].startswith("aoikit: error: --storage 'not a url': not a")
 

@@ -10,9 +10,9 @@ from aoikit.config import resolve_config
 from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.detector import GANomalyDetectorConfig
 from aoikit.models.ganomaly.loop import GANTrainConfig
+from aoikit.models.ganomaly.space import COARSE
 from aoikit.tune.data import TuneData, load_tune_data
-from aoikit.tune.objective import Objective, ganomaly_settings
-from aoikit.tune.space import COARSE
+from aoikit.tune.objective import Objective, tuned_settings
 
 GRID = COARSE.capped(max_size=64, max_latent=64)
 TRAIN = GANTrainConfig(epochs=2, batch_size=4, threads=1, device="cpu", amp=False)
@@ -55,7 +55,7 @@ def test_a_trial_reports_each_epoch_and_is_pruned_when_told(data: TuneData, tmp_
 
 
 def test_only_ganomaly_presets_are_tuned() -> None:
-    detector, train = ganomaly_settings(resolve_config(None, {"detector.model": "ganomaly-ssim-l1", "train.epochs": 3}))
+    detector, train = tuned_settings(resolve_config(None, {"detector.model": "ganomaly-ssim-l1", "train.epochs": 3}))
     assert detector.model == "ganomaly-ssim-l1" and train.plan.epochs == 3
-    with pytest.raises(AoikitError, match="tune searches GANomaly presets"):
-        ganomaly_settings(resolve_config(None, {"detector.model": "ssim_ae"}))
+    with pytest.raises(AoikitError, match=r"tune searches the models ganomaly-l1-l1, .*; got .ssim_ae."):
+        tuned_settings(resolve_config(None, {"detector.model": "ssim_ae"}))

@@ -1,7 +1,7 @@
 """The grids hold the study's values, caps drop only what they name, and every point is a valid preset."""
 
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
-from aoikit.tune.space import COARSE, FINE, detector_config
+from aoikit.models.ganomaly.space import COARSE, FINE, detector_config
 
 
 def test_the_coarse_grid_is_the_studys() -> None:

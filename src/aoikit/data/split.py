@@ -3,6 +3,7 @@
 import numpy as np
 
 from aoikit.data.dataset import Sample
+from aoikit.errors import check_fraction
 
 
 def train_val_split(
@@ -15,8 +16,7 @@ def train_val_split(
     Raises:
         ValueError: ``val_fraction`` is not strictly between 0 and 1.
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    check_fraction(val_fraction, "val_fraction")
     n = len(samples)
     n_val = min(max(round(val_fraction * n), 1), n - 1) if n >= 2 else 0
     val_idx = set(np.random.default_rng(seed).permutation(n)[:n_val].tolist())

@@ -15,6 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from aoikit.errors import check_window
+
+WINDOW = 11
+"""The default SSIM window side, in pixels (odd, ≥ 3): of the maps, the losses and the scores."""
+
 
 def gaussian_kernel1d(
     window_size: int,
@@ -27,8 +32,7 @@ def gaussian_kernel1d(
     Raises:
         ValueError: if ``window_size`` is not odd and at least 3, or ``sigma`` is not positive.
     """
-    if window_size < 3 or window_size % 2 == 0:
-        raise ValueError(f"window_size must be odd and >= 3, got {window_size}")
+    check_window(window_size, "window_size")
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     r = torch.arange(window_size, dtype=torch.float64, device=device) - window_size // 2
@@ -72,7 +76,7 @@ def _ssim_map(x: Tensor, y: Tensor, kernel: Tensor, data_range: float, k1: float
 def ssim_map(
     x: Tensor,
     y: Tensor,
-    window_size: int = 11,
+    window_size: int = WINDOW,
     sigma: float = 1.5,
     data_range: float = 1.0,
     k1: float = 0.01,
@@ -89,7 +93,7 @@ def ssim_map(
 def ssim(
     x: Tensor,
     y: Tensor,
-    window_size: int = 11,
+    window_size: int = WINDOW,
     sigma: float = 1.5,
     data_range: float = 1.0,
     k1: float = 0.01,
@@ -99,7 +103,7 @@ def ssim(
     return ssim_map(x, y, window_size, sigma, data_range, k1, k2).flatten(1).mean(1)
 
 
-def dssim(x: Tensor, y: Tensor, window_size: int = 11, sigma: float = 1.5, data_range: float = 1.0) -> Tensor:
+def dssim(x: Tensor, y: Tensor, window_size: int = WINDOW, sigma: float = 1.5, data_range: float = 1.0) -> Tensor:
     """Structural dissimilarity, the scalar mean of (1 − SSIM map) / 2 over the batch."""
     return ((1 - ssim_map(x, y, window_size, sigma, data_range)) / 2).mean()
 
@@ -109,7 +113,7 @@ class SSIMLoss(nn.Module):
 
     kernel: Tensor
 
-    def __init__(self, window_size: int = 11, sigma: float = 1.5) -> None:
+    def __init__(self, window_size: int = WINDOW, sigma: float = 1.5) -> None:
         super().__init__()
         self.window_size = window_size
         self.sigma = sigma

@@ -6,8 +6,15 @@ import numpy as np
 
 from aoikit.metrics._binning import Maps, as_map_list, min_max
 
+PIXEL_QUANTILE = 0.999
+"""Default quantile of held-out good pixels used as the pixel threshold."""
+IMAGE_QUANTILE = 0.99
+"""Default quantile of held-out good image scores used as the image threshold."""
+AREA_QUANTILE = 0.99
+"""Default quantile of held-out good pixels above which the "area" image score counts a pixel."""
 
-def fit_quantile_threshold(good_maps: Maps, quantile: float = 0.999) -> float:
+
+def fit_quantile_threshold(good_maps: Maps, quantile: float = PIXEL_QUANTILE) -> float:
     """Quantile of all pixel scores of good images (exactly `np.quantile`, linear method).
 
     Only the highest (1 − quantile) share of the N scores is kept between maps, so memory is about

@@ -1,12 +1,14 @@
 """Explicit model registry: rebuild any model from its name and a config dict."""
 
 from collections.abc import Callable
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from torch import nn
 
 from aoikit.errors import AoikitError
+from aoikit.training.checkpoint import load_checkpoint
 
 _REGISTRY: dict[str, type[nn.Module]] = {}
 
@@ -56,9 +58,7 @@ def create_model(name: str, **cfg: Any) -> nn.Module:
     return cls(config)
 
 
-def model_config(model: nn.Module) -> dict[str, Any]:
-    """The config of a registered model as a plain dict (what `create_model` takes back)."""
-    config = getattr(model, "config", None)
-    if config is None or not is_dataclass(config) or isinstance(config, type):
-        raise AoikitError(f"{type(model).__name__} has no dataclass `config` attribute")
-    return asdict(config)
+def load_network(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
+    """The network of a checkpoint rebuilt through the registry, and the checkpoint's whole config.json
+    (:func:`aoikit.training.checkpoint.load_checkpoint`)."""
+    return load_checkpoint(directory, create_model)

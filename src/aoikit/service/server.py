@@ -9,7 +9,7 @@ import uvicorn
 from aoikit.data.fingerprint import check_same_data
 from aoikit.errors import AoikitError
 from aoikit.export import is_export
-from aoikit.pipeline import load_run
+from aoikit.runs import load_run
 from aoikit.runtime import configure_runtime
 from aoikit.service.alerts import RegionJudge
 from aoikit.service.app import make_app
@@ -85,7 +85,7 @@ def novelty_judge(config: ServiceConfig, run: Path, device: str = "cpu") -> Regi
     support, window = config.new_kind_support, config.new_kind_window
     if config.supervised is not None:
         check_same_data(run, config.supervised, "the supervised run was")
-        return SupervisedJudge(load_run(config.supervised, device), support, window)  # type: ignore[arg-type]
+        return SupervisedJudge(load_run(config.supervised, device), support, window)
     if config.known_kinds is None:
         return None
     known = KnownKinds.load(config.known_kinds)

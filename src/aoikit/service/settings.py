@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from aoikit.data.image_io import MAX_PIXELS
-from aoikit.errors import AoikitError
+from aoikit.errors import AoikitError, check_fraction
 from aoikit.service.novelty import SUPPORT, WINDOW
 
 MB = 1 << 20
@@ -56,8 +56,7 @@ class ServiceConfig:
                 raise AoikitError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.max_pixels > MAX_PIXELS:
             raise AoikitError(f"max_pixels must be at most {MAX_PIXELS} (what images are read up to)")
-        if not 0.0 < self.false_alarm_rate < 1.0:
-            raise AoikitError(f"false_alarm_rate must lie strictly between 0 and 1, got {self.false_alarm_rate}")
+        check_fraction(self.false_alarm_rate, "false_alarm_rate")
         if self.min_region_area < 1 or min(self.webhook_retries, self.webhook_backoff, self.settle) < 0:
             raise AoikitError("min_region_area must be ≥ 1; webhook_retries, webhook_backoff and settle ≥ 0")
         if self.known_kinds is not None and self.supervised is not None:

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from aoikit.detector import Analysis
+from aoikit.detector import Analysis, Detector
 from aoikit.errors import AoikitError
 from aoikit.labels.regions import Region
-from aoikit.models.unet.detector import UNetDetector
+from aoikit.models.protocol import NamesDefects
 from aoikit.service.alerts import NewKind
 from aoikit.service.novelty import SUPPORT, WINDOW, check_support
 
@@ -26,8 +26,8 @@ class SupervisedJudge:
         window: the last this many judged frames are searched for that support.
     """
 
-    def __init__(self, supervised: UNetDetector, support: int = SUPPORT, window: int = WINDOW) -> None:
-        if not isinstance(supervised, UNetDetector):
+    def __init__(self, supervised: Detector, support: int = SUPPORT, window: int = WINDOW) -> None:
+        if not isinstance(supervised, NamesDefects):
             raise AoikitError(f"a supervised run names defect types; the {supervised.family} family does not")
         check_support(support, window)
         self.supervised, self.support, self.window = supervised, support, window

@@ -1,33 +1,26 @@
-"""Compare GANomaly presets on one dataset: the seed's Table 3 with baselines, ROC curves, score histograms."""
+"""Compare the models of one family on one dataset (the GANomaly presets: the seed's Table 3) with their baselines,
+ROC curves and score histograms; the family says what a row holds (:class:`aoikit.models.protocol.Comparable`)."""
 
 import csv
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
-from torch import Tensor
 
 from aoikit.data.arrays import load_images
 from aoikit.data.open import open_dataset
 from aoikit.data.split import train_val_split
+from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.evaluation.latency import frame_latency, timing_setup
+from aoikit.evaluation.latency import timing_setup
 from aoikit.metrics import image_auroc
-from aoikit.models.ganomaly.detector import (
-    NETWORK_FIELDS,
-    GANomalyDetector,
-    GANomalyDetectorConfig,
-    gan_scores,
-    normalised_scores,
-)
-from aoikit.models.ganomaly.export import onnx_available
-from aoikit.models.ganomaly.loop import GANTrainConfig
-from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
+from aoikit.models.families import detector_class
+from aoikit.models.onnx_backend import onnx_available
+from aoikit.models.protocol import Comparable
 
 REFERENCE = "ganomaly-l1-l1"
 COLUMNS = {
@@ -45,12 +38,6 @@ COLUMNS = {
 FORMATS = {"vs_l1_l1_percent": "{:+.1f}", "ms_p50": "{:.2f}", "ms_p99": "{:.2f}"}
 
 
-def flat_output(x: Tensor) -> GeneratorOutput:
-    """The flat baseline as a generator: each image replaced by its mean grey, latent codes zero (L = 0)."""
-    zero = x.new_zeros(len(x), 1, 1, 1)
-    return GeneratorOutput(x.mean(dim=(-2, -1), keepdim=True).expand_as(x), zero, zero)
-
-
 def compare_presets(
     data: str,
     category: str | None,
@@ -58,7 +45,7 @@ def compare_presets(
     presets: list[str],
     epochs: int,
     *,
-    train_config: GANTrainConfig | None = None,
+    train_config: Any = None,
     overrides: dict[str, Any] | None = None,
     val_fraction: float = 0.2,
     threads: int | None = None,
@@ -75,18 +62,25 @@ def compare_presets(
     ``results.json``, ``roc.png`` and one ``hist_<preset>.png`` per preset.
 
     Args:
-        train_config: optimisation settings (its ``epochs`` and ``threads`` are replaced).
-        overrides: applied to every preset: network options (``ngf``, ``ndf``, ``latent_dim``) or preset fields
-            such as a smaller ``image_size``.
+        train_config: the family's optimisation settings (its ``epochs`` and ``threads`` are replaced).
+        overrides: applied to every preset: detector options such as a smaller ``image_size``; any other key is a
+            network option (``model_config``: ``ngf``, ``ndf``, ``latent_dim``).
         threads: for training and timing; None uses every core.
         test_minmax: normalise the histograms' scores with the test set's min and max, as the seed study did
             (labelled "test-fitted (seed protocol)"); AUROC does not depend on it.
         match_intensity: match every image's grey level and contrast to the training images' (baselines too).
         device: where to train and infer (auto, cpu, cuda, cuda:N).
     """
+    family = detector_class(presets[0]) if presets else None
+    if family is None or any(detector_class(name) is not family for name in presets):
+        raise AoikitError(f"compare needs models of one family, got {', '.join(presets) or 'none'}")
+    train_config = train_config or family.train_config_cls()
+    options = {f.name for f in fields(family.config_cls)}
+    network = {k: v for k, v in (overrides or {}).items() if k not in options}
+    shared = {k: v for k, v in (overrides or {}).items() if k in options}
     threads, conditions = timing_setup(threads)
     dataset = open_dataset(Path(data), category)
-    seed = (train_config or GANTrainConfig()).seed
+    seed = train_config.seed
     train_samples, val_samples = train_val_split(dataset.train, val_fraction, seed)
     train_images = load_images(train_samples, desc="reading training images")
     val_images = load_images(val_samples, desc="reading validation images")
@@ -99,17 +93,14 @@ def compare_presets(
     rows: list[dict[str, Any]] = []
     scores: dict[str, np.ndarray] = {}
     for name in presets:
-        cfg = replace(train_config or GANTrainConfig(), epochs=epochs, threads=threads, device=device)
-        network = {k: v for k, v in (overrides or {}).items() if k in NETWORK_FIELDS}
-        preset = {k: v for k, v in (overrides or {}).items() if k not in NETWORK_FIELDS}
-        config = GANomalyDetectorConfig(name, network, match_intensity=match_intensity, **preset)
-        wanted = GANomalyDetector(config, cfg)
-        detector = _trained(wanted, out_dir / name, train_images, val_images).to(device)
-        values, how = normalised_scores(detector, test_images, test_minmax)
+        cfg = replace(train_config, epochs=epochs, threads=threads, device=device)
+        config = family.config_cls(model=name, model_config=network, match_intensity=match_intensity, **shared)
+        detector = comparable(_trained(family(config, cfg), out_dir / name, train_images, val_images).to(device))
+        values, how = detector.histogram_scores(test_images, test_minmax)
         scores[name] = values
         threshold = None if test_minmax else detector.image_threshold_
         _plot_histogram(out_dir / f"hist_{name}.png", values, labels, f"{name} ({how})", threshold)
-        rows.append(evaluate_preset(detector, name, test_images, labels, seed, frames))
+        rows.append(detector.table_row(name, test_images, labels, seed, frames))
     reference = next((r["image_auroc"] for r in rows if r["preset"] == REFERENCE), None)
     for row in rows:
         row["vs_l1_l1_percent"] = None if reference is None else 100 * (row["image_auroc"] / reference - 1)
@@ -120,51 +111,26 @@ def compare_presets(
     return rows
 
 
-def _trained(
-    wanted: GANomalyDetector, run_dir: Path, train_images: list[np.ndarray], val_images: list[np.ndarray]
-) -> GANomalyDetector:
+def comparable(detector: Detector) -> Comparable:
+    """``detector`` as a row of a comparison table; a family that does not table its models is a one-line error."""
+    if not isinstance(detector, Comparable):
+        raise AoikitError(f"the {detector.family} family has no comparison table")
+    return detector
+
+
+def _trained(wanted: Detector, run_dir: Path, train_images: list[np.ndarray], val_images: list[np.ndarray]) -> Detector:
     """The calibrated detector in ``run_dir/model`` if its settings match, else train (resuming) and save it."""
     if not (run_dir / "model" / "config.json").is_file():
         return wanted.fit(train_images, val_images, run_dir, resume=True)
-    detector = GANomalyDetector.load(run_dir / "model")
+    detector = type(wanted).load(run_dir / "model")
     if _settings(detector) != _settings(wanted):
         raise AoikitError(f"{run_dir}: trained with other settings; choose another output folder or remove it")
     return detector
 
 
-def _settings(detector: GANomalyDetector) -> tuple[GANomalyDetectorConfig, GANTrainConfig]:
+def _settings(detector: Detector) -> tuple[Any, Any]:
     """What a finished run must share with the one asked for (threads, device and precision may differ)."""
     return detector.config, replace(detector.train_config, threads=None, device="auto", amp="auto")
-
-
-def evaluate_preset(
-    detector: GANomalyDetector,
-    name: str,
-    images: list[np.ndarray],
-    labels: np.ndarray,
-    seed: int,
-    frames: int,
-    scores: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Image AUROC of the preset and of its flat and untrained baselines, and per-frame latency; ``scores``: the
-    detector's raw scores of ``images`` when the caller has them already."""
-    config, score = detector.model_.config, detector.score_config_
-    x = detector.prepare(images)
-    torch.manual_seed(seed)
-    untrained = GANomaly(config).eval().generator
-    frame = [x[0, 0].numpy()]
-    latency = frame_latency(lambda: detector.raw_scores(frame), frames)
-    return {
-        "preset": name,
-        "size": config.image_size,
-        "ngf": config.ngf,
-        "image_auroc": image_auroc(detector.raw_scores(images) if scores is None else scores, labels),
-        "vs_l1_l1_percent": None,
-        "flat_auroc": image_auroc(gan_scores(flat_output, x, score), labels),
-        "untrained_auroc": image_auroc(gan_scores(untrained, x, score), labels),
-        "ms_p50": latency["p50"],
-        "ms_p99": latency["p99"],
-    }
 
 
 def _cell(key: str, value: object) -> str:

@@ -12,9 +12,9 @@ import yaml
 from aoikit.config import RunConfig, resolve_config
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.pipeline import baseline_detector, evaluate_detector, load_run, train_run
+from aoikit.pipeline import baseline_detector, evaluate_detector, train_run
+from aoikit.runs import load_run
 from aoikit.sweep.tables import METRICS, plot_windows, write_tables
-
 
 SSIM_AE = "ssim_ae"
 """The model a study's runs use unless its options name another: the grid is of the SSIM autoencoder's latent sizes."""

@@ -7,13 +7,17 @@ from aoikit.training.checkpoint import (
     load_training_state,
     save_checkpoint,
 )
-from aoikit.training.loop import TrainConfig, train
+from aoikit.training.loop import Epochs, EpochStep, fit_epochs
+from aoikit.training.reconstruction import TrainConfig, train
 from aoikit.training.steps import ReconstructionStep
 
 __all__ = [
+    "EpochStep",
+    "Epochs",
     "ReconstructionStep",
     "TrainConfig",
     "checkpoint_exists",
+    "fit_epochs",
     "load_arrays",
     "load_checkpoint",
     "load_training_state",

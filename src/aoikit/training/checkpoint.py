@@ -1,8 +1,9 @@
 """Checkpoints as config.json + safetensors, written atomically; never pickled modules.
 
 A checkpoint directory holds ``config.json`` ({"model": name, "model_config": {...}, **extra}) and
-``model.safetensors``; a training checkpoint adds ``state.json`` + ``state.safetensors`` with the
-optimizer and trainer state (tensors in safetensors, everything else in JSON).
+``model.safetensors``; a training checkpoint adds ``state.json`` + ``state.safetensors`` with the optimizer and
+trainer state (tensors in safetensors, everything else in JSON). Loading rebuilds the network through a ``build``
+function the caller passes (:func:`aoikit.models.create_model`), so training never imports the models.
 
 Writes go to a temporary sibling directory, are fsynced, and are then swapped in with two renames
 (``dir`` -> ``.dir.old``, ``.dir.tmp`` -> ``dir``). A crash at any point leaves either the previous
@@ -13,6 +14,8 @@ and the next save puts it back first.
 import json
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +25,19 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from aoikit.errors import AoikitError
-from aoikit.models import create_model, model_config
 
 CONFIG, WEIGHTS, STATE_JSON, STATE_TENSORS = "config.json", "model.safetensors", "state.json", "state.safetensors"
 ARRAYS = "arrays.safetensors"
+Build = Callable[..., nn.Module]
+"""``build(name, **model_config)``: a fresh network of a registry name and configuration."""
+
+
+def model_config(model: nn.Module) -> dict[str, Any]:
+    """The config of a registered model as a plain dict (what :func:`aoikit.models.create_model` takes back)."""
+    config = getattr(model, "config", None)
+    if config is None or not is_dataclass(config) or isinstance(config, type):
+        raise AoikitError(f"{type(model).__name__} has no dataclass `config` attribute")
+    return asdict(config)
 
 
 def _sibling(directory: Path, suffix: str) -> Path:
@@ -187,8 +199,8 @@ def _load_weights(directory: Path, model: nn.Module) -> None:
     model.load_state_dict(weights)
 
 
-def load_checkpoint(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model saved by :func:`save_checkpoint`.
+def load_checkpoint(directory: Path, build: Build) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model saved by :func:`save_checkpoint` with ``build`` (:data:`Build`).
 
     Returns:
         The model (on CPU) and the whole config.json, including the ``extra`` entries.
@@ -197,7 +209,7 @@ def load_checkpoint(directory: Path) -> tuple[nn.Module, dict[str, Any]]:
     config = _read_json(directory / CONFIG)
     if not isinstance(config, dict) or "model" not in config or "model_config" not in config:
         raise AoikitError(f"{directory / CONFIG}: not a checkpoint config (needs 'model' and 'model_config')")
-    model = create_model(config["model"], **config["model_config"])
+    model = build(config["model"], **config["model_config"])
     _load_weights(directory, model)
     return model, config
 

@@ -1,10 +1,8 @@
-"""Epoch bookkeeping shared by the families trained on random crops for a fixed number of steps: a step-down
-learning rate, resume, the best epoch by a validation score, history and plot."""
+"""What the families trained on random crops for a fixed number of steps share: their schedule, a step-down
+learning rate and the epoch step (the loop itself is :func:`aoikit.training.loop.fit_epochs`)."""
 
-import math
-import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,8 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from aoikit.errors import AoikitError
-from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
-from aoikit.training.history import plot_history, write_history
+from aoikit.threads import ThreadGovernor
 
 
 @dataclass
@@ -50,47 +47,43 @@ def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
     optimizer.step()
 
 
-class BestEpochs:
-    """The epochs of one run in ``out_dir``: ``last/`` every epoch (optimiser and RNG states, for resume),
-    ``best/`` at the highest validation score, ``history.csv`` and ``loss.png`` (the ``plotted`` columns)."""
+class CropEpochs(ABC):
+    """The epoch step of a family trained by :class:`CropSchedule` (:class:`aoikit.training.loop.EpochStep`): Adam,
+    the step-down learning rate, ``steps_per_epoch`` batches each drawn by :meth:`batch` and descended on
+    :meth:`loss`'s ``"loss"``, and the mean of each of :attr:`columns` over the epoch."""
 
-    def __init__(
-        self,
-        out_dir: Path,
-        name: str,
-        model: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        rng: np.random.Generator,
-        extra: dict[str, Any] | None,
-        plotted: dict[str, str],
-    ) -> None:
-        self.out_dir, self.name, self.model, self.optimizer, self.rng = Path(out_dir), name, model, optimizer, rng
-        self.extra, self.plotted = extra, plotted
-        self.history: list[dict[str, float]] = []
-        self.best = -math.inf
+    columns: tuple[str, ...] = ("loss",)
+    """Loss terms averaged into the history."""
 
-    def resume(self) -> None:
-        """Continue from ``last/`` when it exists (a save cut short is undone first)."""
-        if checkpoint_exists(self.out_dir / "last"):
-            state = load_training_state(self.out_dir / "last", self.model, self.optimizer)
-            self.history, self.best = state["history"], state["best_val"]
-            self.rng.bit_generator.state = state["rng"]
-            torch.set_rng_state(state["torch_rng"])
+    def __init__(self, model: nn.Module, cfg: CropSchedule, governor: ThreadGovernor) -> None:
+        self.model, self.cfg, self.governor = model, cfg, governor
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        self.rng = np.random.default_rng(cfg.seed)
 
-    def end(self, row: dict[str, float], start: float, score: float) -> None:
-        """Record an epoch's ``row`` begun at ``start`` (``time.perf_counter``) whose validation ``score`` (higher
-        is better) decides whether it is the best so far, and save."""
-        lr = self.optimizer.param_groups[0]["lr"]
-        self.history.append({**row, "lr": lr, "seconds": time.perf_counter() - start})
-        if score > self.best:
-            self.best = score
-            save_checkpoint(self.out_dir / "best", self.name, self.model, self.extra)
-        trainer = {
-            "history": self.history,
-            "best_val": self.best,
-            "rng": self.rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-        }
-        save_checkpoint(self.out_dir / "last", self.name, self.model, self.extra, self.optimizer, trainer)
-        write_history(self.out_dir / "history.csv", self.history)
-        plot_history(self.out_dir / "loss.png", self.history, self.plotted, "loss / AP")
+    @abstractmethod
+    def batch(self) -> Any:
+        """A training batch drawn with :attr:`rng`."""
+
+    @abstractmethod
+    def loss(self, batch: Any) -> dict[str, Tensor]:
+        """The loss terms of ``batch``; ``"loss"`` is descended."""
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        cfg = self.cfg
+        step_down_lr(self.optimizer, cfg.lr, epoch, cfg.lr_drop, cfg.epochs)
+        self.model.train()
+        sums = dict.fromkeys(self.columns, 0.0)
+        for _ in range(cfg.steps_per_epoch):
+            batch = self.batch()
+            with self.governor.step():
+                terms = self.loss(batch)
+                descend(self.optimizer, terms["loss"])
+            for key in sums:
+                sums[key] += terms[key].item() / cfg.steps_per_epoch
+        return sums
+
+    def state(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]

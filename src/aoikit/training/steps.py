@@ -4,7 +4,7 @@ import torch
 from torch import Tensor, nn
 
 from aoikit.errors import AoikitError
-from aoikit.losses.ssim import SSIMLoss
+from aoikit.losses.ssim import WINDOW, SSIMLoss
 
 LOSSES = ("dssim", "l2")
 
@@ -18,7 +18,7 @@ class ReconstructionStep:
         amp: run the model under bfloat16 autocast with channels-last batches; the loss stays float32.
     """
 
-    def __init__(self, loss: str = "dssim", window_size: int = 11, amp: bool = False) -> None:
+    def __init__(self, loss: str = "dssim", window_size: int = WINDOW, amp: bool = False) -> None:
         if loss not in LOSSES:
             raise AoikitError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.loss = loss

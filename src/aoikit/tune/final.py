@@ -18,12 +18,12 @@ from aoikit.data.dataset import Sample
 from aoikit.data.open import open_dataset
 from aoikit.errors import AoikitError
 from aoikit.metrics import image_auroc
-from aoikit.models.ganomaly.detector import GANomalyDetector
+from aoikit.models.families import tunable_family
+from aoikit.models.protocol import Comparable
 from aoikit.pipeline import train_run
-from aoikit.sweep.compare import evaluate_preset
+from aoikit.sweep.compare import comparable
 from aoikit.tune.data import load_tune_data, split_by_part
-from aoikit.tune.objective import ganomaly_settings
-from aoikit.tune.space import detector_config
+from aoikit.tune.objective import tuned_settings
 from aoikit.tune.study import SETTINGS_ATTR, STAGES, completed, stage_name
 
 
@@ -54,8 +54,10 @@ def tuned_config(
     amp; None: keep) for where it trains."""
     values = {"detector": settings["detector"], "train": settings["train"], "val_fraction": settings["val_fraction"]}
     run = config_from_values(values, "the study's settings")
-    detector, train = ganomaly_settings(run)
-    run.detector = detector_config(detector, params, settings["width"])
+    detector, train = tuned_settings(run)
+    tuning = tunable_family(detector.model).tuning
+    assert tuning is not None
+    run.detector = tuning.at_point(detector, params, settings["width"])
     run.train = replace(train, **{k: v for k, v in machine.items() if v is not None})
     run.data, run.category = str(data), category
     return run
@@ -80,8 +82,8 @@ def evaluate_chosen(
     """Train the chosen trial of ``study`` into run folder ``out`` and evaluate it once on the test split.
 
     Returns the trial, its parameters, its validation AUROC in the search and after retraining, the test split's
-    image AUROC beside the flat and untrained baselines with the per-frame latency
-    (:func:`aoikit.sweep.compare.evaluate_preset`), and each test image's file, label and raw score.
+    image AUROC beside the family's baselines with the per-frame latency
+    (:meth:`aoikit.models.protocol.Comparable.table_row`), and each test image's file, label and raw score.
 
     Raises:
         AoikitError: ``out`` holds a run already, or the study has no completed trial.
@@ -92,25 +94,23 @@ def evaluate_chosen(
     run = tuned_config(settings, trial.params, data, category, machine or {})
     seed = run.train.seed
     detector = train_run(run, out)
-    assert isinstance(detector, GANomalyDetector)
     validation = load_tune_data(data, category, run.val_fraction, settings["defect_fraction"], seed)
     samples = unseen_test(data, category, settings["defect_fraction"], seed)
     return {
         "study": study,
         "trial": trial.number,
         "params": trial.params,
-        "epochs": run.train.plan.epochs,
+        "epochs": len(detector.history_),
         "validation_auroc_search": trial.value,
         "validation_auroc": image_auroc(detector.score(validation.validation), validation.labels),
-        **table3_row(detector, run.detector.model, samples, seed, frames),
+        **table3_row(comparable(detector), run.detector.model, samples, seed, frames),
     }
 
 
-def table3_row(
-    detector: GANomalyDetector, name: str, samples: list[Sample], seed: int, frames: int = 200
-) -> dict[str, Any]:
-    """A Table 3 row of ``detector`` on the test images ``samples`` (:func:`aoikit.sweep.compare.evaluate_preset`)
-    with their count, defect count, files, labels and raw scores.
+def table3_row(detector: Comparable, name: str, samples: list[Sample], seed: int, frames: int = 200) -> dict[str, Any]:
+    """A Table 3 row of ``detector`` on the test images ``samples``
+    (:meth:`aoikit.models.protocol.Comparable.table_row`) with their count, defect count, files, labels and raw
+    scores.
 
     Raises:
         AoikitError: ``samples`` lack good or defective images.
@@ -123,7 +123,7 @@ def table3_row(
     return {
         "test_images": len(samples),
         "test_defects": int(labels.sum()),
-        **evaluate_preset(detector, name, images, labels, seed, frames, scores),
+        **detector.table_row(name, images, labels, seed, frames, scores),
         "test_files": [str(sample.path) for sample in samples],
         "test_labels": labels.tolist(),
         "test_scores": scores.tolist(),

@@ -1,8 +1,9 @@
 """The three search stages of a study as Optuna studies in one storage: ``NAME-stage1``, ``-stage2``, ``-stage3``.
 
 Stage 1 draws from the whole grid; stage 2 around the top k trials of stage 1; stage 3 from a finer grid around
-the best trial of stages 1 and 2 (:mod:`aoikit.tune.space`). Any number of workers may run one stage of one study
-at once: the storage hands out trial numbers, and each trial's draws depend on its number.
+the best trial of stages 1 and 2 (the family's :class:`aoikit.models.protocol.Tuning`). Any number of workers may
+run one stage of one study at once: the storage hands out trial numbers, and each trial's draws depend on its
+number.
 """
 
 import json
@@ -16,13 +17,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from aoikit.config import option_differences
 from aoikit.errors import AoikitError
+from aoikit.models.protocol import SearchGrid, Tuning
 from aoikit.tune.objective import Objective
 from aoikit.tune.sampler import StageSampler
-from aoikit.tune.space import COARSE, FINE, Grid
 
 STAGES = (1, 2, 3)
 MODEL_ATTR = "model"
-"""Study attribute naming the GANomaly preset a study tunes."""
+"""Study attribute naming the model a study tunes."""
 SETTINGS_ATTR = "settings"
 """Study attribute holding what every trial shares (:meth:`aoikit.tune.objective.Objective.settings`)."""
 
@@ -116,14 +117,14 @@ def check_settings(storage: optuna.storages.BaseStorage, name: str, settings: di
         )
 
 
-def stage_search(options: StageOptions, settings: dict[str, Any]) -> tuple[StageSampler, Grid]:
-    """The sampler and (capped) grid of ``options.stage``; later stages need completed trials of the earlier ones,
-    searched with the same ``settings``.
+def stage_search(options: StageOptions, settings: dict[str, Any], tuning: Tuning) -> tuple[StageSampler, SearchGrid]:
+    """The sampler and (capped) grid of ``tuning`` for ``options.stage``; later stages need completed trials of the
+    earlier ones, searched with the same ``settings``.
 
     Raises:
         AoikitError: an earlier stage has no completed trial, or had other settings.
     """
-    coarse = COARSE.capped(options.max_size, options.max_latent)
+    coarse = tuning.coarse.capped(options.max_size, options.max_latent)
     if options.stage == 1:
         return StageSampler(seed=options.seed), coarse
     earlier = [stage_name(options.study, s) for s in STAGES if s < options.stage]
@@ -135,7 +136,7 @@ def stage_search(options: StageOptions, settings: dict[str, Any]) -> tuple[Stage
         raise AoikitError(f"stage {options.stage} needs completed trials of {' or '.join(earlier)}; run those first")
     if options.stage == 2:
         return StageSampler([t.params for t in trials[: options.top_k]], 1, options.seed), coarse
-    return StageSampler([trials[0].params], 1, options.seed), FINE.capped(options.max_size, options.max_latent)
+    return StageSampler([trials[0].params], 1, options.seed), tuning.fine.capped(options.max_size, options.max_latent)
 
 
 def run_stage(options: StageOptions, objective: Objective, split: dict[str, Any]) -> optuna.Study:
@@ -148,7 +149,7 @@ def run_stage(options: StageOptions, objective: Objective, split: dict[str, Any]
     settings = json.loads(json.dumps({**objective.settings(), **split}))
     name = stage_name(options.study, options.stage)
     check_settings(options.storage, name, settings)
-    sampler, grid = stage_search(options, settings)
+    sampler, grid = stage_search(options, settings, objective.tuning)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=options.warmup_trials, n_warmup_steps=1)
     study = optuna.create_study(
         storage=options.storage,

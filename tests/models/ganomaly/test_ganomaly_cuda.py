@@ -8,8 +8,8 @@ import pytest
 import torch
 from test_ganomaly_loop import STEP, TINY, TRAIN, VAL, fresh_model
 
+from aoikit.models import load_network
 from aoikit.models.ganomaly.loop import train_gan, validation_score
-from aoikit.training import load_checkpoint
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
 
@@ -18,7 +18,7 @@ def test_trains_on_cuda_and_loads_on_cpu(tmp_path: Path) -> None:
     history = train_gan(fresh_model(), "tiny", TRAIN, VAL, STEP, replace(TINY, device="cuda"), tmp_path)
 
     assert all(math.isfinite(v) for row in history for v in row.values())
-    best, meta = load_checkpoint(tmp_path / "best")
+    best, meta = load_network(tmp_path / "best")
     assert all(p.device.type == "cpu" for p in best.parameters())
     assert meta["runtime"]["device"] == "cuda"
     best_val = min(r["val_score"] for r in history)  # computed on the GPU, where convolutions may use TF32

@@ -11,13 +11,13 @@ from safetensors.torch import load_file
 
 from aoikit.config import config_from_values, load_config, save_config
 from aoikit.errors import AoikitError
+from aoikit.models import load_network
 from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan, validation_score
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import GANomaly, GANomalyConfig
 from aoikit.models.ganomaly.presets import Schedule
 from aoikit.models.ganomaly.score import ScoreConfig
 from aoikit.models.ganomaly.step import GANomalyStep
-from aoikit.training import load_checkpoint
 
 TINY = GANTrainConfig(epochs=2, batch_size=4, lr=2e-3, threads=1)
 STEP = GANomalyStep(GeneratorLoss(w_con=50, contextual="ssim"), ScoreConfig(0.8, "ssim"))
@@ -43,7 +43,7 @@ def test_two_epochs_write_finite_history_and_checkpoints(tmp_path: Path, amp: bo
     assert {"g_loss", "d_loss", "val_score", "d_resets"} <= set(rows[0])
     assert [float(r["val_score"]) for r in rows] == [row["val_score"] for row in history]
     assert (tmp_path / "loss.png").stat().st_size > 0
-    best, meta = load_checkpoint(tmp_path / "best")
+    best, meta = load_network(tmp_path / "best")
     assert meta["preset"] == "tiny" and meta["run"] == "test" and isinstance(best, GANomaly)
     assert meta["runtime"] == {
         "device": "cpu",

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from aoikit.errors import AoikitError
+from aoikit.models import create_model, model_config
 from aoikit.models.ganomaly.loss import GeneratorLoss
 from aoikit.models.ganomaly.network import (
     Discriminator,
@@ -17,7 +18,6 @@ from aoikit.models.ganomaly.network import (
     init_weights,
 )
 from aoikit.models.ganomaly.presets import PRESETS, get_preset
-from aoikit.models.registry import create_model, model_config
 
 M = TypeVar("M", bound=nn.Module)
 

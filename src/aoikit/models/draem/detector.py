@@ -10,11 +10,10 @@ import torch
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
-from aoikit.models import create_model
+from aoikit.models import create_model, load_network
 from aoikit.models.draem.loop import DRAEMTrainConfig, train_draem
 from aoikit.models.draem.network import DRAEM
 from aoikit.models.frame_config import FrameConfig, FrameNetwork
-from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 
@@ -43,12 +42,22 @@ class DRAEMDetector(FrameNetwork, Detector):
     """Reconstruction + discriminative network trained on synthetic anomalies (Zavrtanik et al., ICCV 2021)."""
 
     family = "draem"
+    model_names = ("draem",)
     onnx_outputs = ("reconstruction", "logits")
     config_cls = DRAEMDetectorConfig
     train_config_cls = DRAEMTrainConfig
     config: DRAEMDetectorConfig
     train_config: DRAEMTrainConfig
     model_: DRAEM
+
+    @classmethod
+    def tiny_config(cls) -> DRAEMDetectorConfig:
+        return DRAEMDetectorConfig(
+            image_size=64,
+            model_config={"recon_width": 8, "disc_width": 8, "depth": 2, "stem": 2},
+            score_sigma=2.0,
+            match_intensity=False,
+        )
 
     def build_model(self) -> DRAEM:
         """A fresh network of the configured size."""
@@ -62,8 +71,8 @@ class DRAEMDetector(FrameNetwork, Detector):
         torch.manual_seed(cfg.seed)
         model = self.build_model()
         extra = {"detector": asdict(self.config)}
-        self.history_ = train_draem(model, train, val, cfg, out_dir, resume, extra)
-        best, _ = load_checkpoint(out_dir / "best")
+        self.history_ = train_draem(model, train, val, cfg, out_dir, resume, extra, self.on_epoch)
+        best, _ = load_network(out_dir / "best")
         assert isinstance(best, DRAEM)
         self.model_ = best.eval()
 

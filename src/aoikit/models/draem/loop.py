@@ -1,6 +1,6 @@
-"""DRAEM training: random crops of good images with synthetic anomalies, Adam, validation, checkpoints, resume."""
+"""DRAEM's part of training: random crops of good images with synthetic anomalies and their validation, run by the
+one training loop (:func:`aoikit.training.loop.fit_epochs`)."""
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,14 +9,16 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
-from tqdm import tqdm
 
+from aoikit.detector import EpochHook
 from aoikit.errors import AoikitError
 from aoikit.models.draem.anomalies import AnomalySynthesizer
 from aoikit.models.draem.loss import draem_loss, focal_loss
 from aoikit.models.draem.network import DRAEM
 from aoikit.runtime import setup_runtime
-from aoikit.training.epochs import BestEpochs, CropSchedule, descend, step_down_lr
+from aoikit.threads import ThreadGovernor
+from aoikit.training.epochs import CropEpochs, CropSchedule
+from aoikit.training.loop import Epochs, fit_epochs
 
 PLOTTED = {"loss": "training loss", "val_focal": "validation focal loss", "val_ap": "validation pixel AP"}
 
@@ -55,6 +57,37 @@ class DRAEMTrainConfig(CropSchedule):
         return AnomalySynthesizer(p, self.min_cell, self.max_cell, self.max_opacity)
 
 
+class DRAEMEpochs(CropEpochs):
+    """Batches of crops of good images with synthetic anomalies; validation: focal loss and pixel average precision
+    on held-out images with one anomaly each (the best epoch has the highest AP)."""
+
+    columns = ("loss", "l2", "ssim", "focal")
+
+    def __init__(
+        self,
+        model: DRAEM,
+        train_images: Sequence[np.ndarray],
+        val_images: Sequence[np.ndarray],
+        cfg: DRAEMTrainConfig,
+        governor: ThreadGovernor,
+    ) -> None:
+        super().__init__(model, cfg, governor)
+        self.draem, self.train_images, self.draem_cfg = model, train_images, cfg
+        self.synth = cfg.synthesizer()
+        self.val = validation_set(val_images[: cfg.val_images], cfg, train_images)
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return _batch(self.train_images, self.draem_cfg, self.synth, self.rng)
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        clean, noisy, mask = batch
+        return draem_loss(self.draem(noisy), clean, mask)
+
+    def validate(self) -> tuple[dict[str, float], float]:
+        val_focal, val_ap = evaluate_synthetic(self.draem, *self.val)
+        return {"val_focal": val_focal, "val_ap": val_ap}, val_ap
+
+
 def train_draem(
     model: DRAEM,
     train_images: Sequence[np.ndarray],
@@ -63,40 +96,20 @@ def train_draem(
     out_dir: Path,
     resume: bool = False,
     extra: dict[str, Any] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> list[dict[str, float]]:
     """Train on crops of good working-frame images with synthetic anomalies; keep the best validation epoch.
 
     ``out_dir`` receives ``last/`` (every epoch, with optimiser and RNG state for resume), ``best/``,
-    ``history.csv`` and ``loss.png``. Returns one row per epoch, resumed epochs included.
+    ``history.csv`` and ``loss.png``; ``on_epoch`` runs after each epoch is saved. Returns one row per epoch, resumed
+    epochs included.
     """
     governor = setup_runtime("cpu", False, cfg.threads).governor()
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rng = np.random.default_rng(cfg.seed)
-    synth = cfg.synthesizer()
-    val = validation_set(val_images[: cfg.val_images], cfg, train_images)
-    epochs = BestEpochs(out_dir, "draem", model, optimizer, rng, extra, PLOTTED)
-    if resume:
-        epochs.resume()
-
-    done = len(epochs.history)
-    bar = tqdm(range(done, cfg.epochs), initial=done, total=cfg.epochs, desc="draem", unit="epoch")
-    for epoch in bar:
-        start = time.perf_counter()
-        step_down_lr(optimizer, cfg.lr, epoch, cfg.lr_drop, cfg.epochs)
-        model.train()
-        sums = dict.fromkeys(("loss", "l2", "ssim", "focal"), 0.0)
-        for _ in range(cfg.steps_per_epoch):
-            clean, noisy, mask = _batch(train_images, cfg, synth, rng)
-            with governor.step():
-                terms = draem_loss(model(noisy), clean, mask)
-                descend(optimizer, terms["loss"])
-            for key in sums:
-                sums[key] += terms[key].item() / cfg.steps_per_epoch
-        val_focal, val_ap = evaluate_synthetic(model, *val)
-        epochs.end({"epoch": epoch + 1, **sums, "val_focal": val_focal, "val_ap": val_ap}, start, val_ap)
-        bar.set_postfix(loss=f"{sums['loss']:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
-    bar.close()
-    return epochs.history
+    epochs = DRAEMEpochs(model, train_images, val_images, cfg, governor)
+    plan = Epochs(
+        Path(out_dir), "draem", cfg.epochs, PLOTTED, "loss / AP", extra or {}, True, on_epoch=on_epoch, desc="draem"
+    )
+    return fit_epochs(epochs, plan, resume)
 
 
 def _batch(

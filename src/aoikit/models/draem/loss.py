@@ -4,7 +4,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from aoikit.losses.ssim import ssim_map
+from aoikit.losses.ssim import WINDOW, ssim_map
 from aoikit.models.draem.network import DRAEMOutput
 
 
@@ -15,7 +15,7 @@ def focal_loss(logits: Tensor, target: Tensor, gamma: float = 2.0) -> Tensor:
     return ((1 - p_true) ** gamma * bce).mean()
 
 
-def draem_loss(out: DRAEMOutput, clean: Tensor, mask: Tensor, window: int = 11) -> dict[str, Tensor]:
+def draem_loss(out: DRAEMOutput, clean: Tensor, mask: Tensor, window: int = WINDOW) -> dict[str, Tensor]:
     """``loss`` = L2 + (1 − SSIM) between the repainting and the clean image + focal loss on the mask."""
     l2 = F.mse_loss(out.reconstruction, clean)
     ssim = (1 - ssim_map(out.reconstruction, clean, window)).mean()

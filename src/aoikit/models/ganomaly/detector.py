@@ -9,18 +9,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from aoikit.detector import Detector, DetectorConfig
+from aoikit.detector import Detector, DetectorConfig, EpochHook
 from aoikit.errors import AoikitError
-from aoikit.metrics import MinMaxNormalizer
+from aoikit.evaluation.latency import frame_latency
+from aoikit.metrics import MinMaxNormalizer, image_auroc
+from aoikit.models import load_network
 from aoikit.models.ganomaly.export import Generate, OnnxGenerator, fast_generator, onnx_available, to_onnx
-from aoikit.models.ganomaly.loop import EpochHook, GANTrainConfig, train_gan
+from aoikit.models.ganomaly.loop import GANTrainConfig, train_gan
 from aoikit.models.ganomaly.loss import GeneratorLoss
-from aoikit.models.ganomaly.network import GANomaly
+from aoikit.models.ganomaly.network import GANomaly, GeneratorOutput
 from aoikit.models.ganomaly.presets import PRESETS, GANomalyPreset, get_preset
 from aoikit.models.ganomaly.score import ScoreConfig, anomaly_score, pixel_map
+from aoikit.models.ganomaly.space import COARSE, FINE, detector_config
 from aoikit.models.ganomaly.step import GANomalyStep
 from aoikit.models.onnx_backend import ONNXRUNTIME, TORCH, check_backend
-from aoikit.training import load_checkpoint
+from aoikit.models.protocol import Tuning
 from aoikit.types import LabelledImage
 
 NETWORK_FIELDS = ("latent_dim", "ngf", "ndf", "output")
@@ -69,15 +72,24 @@ class GANomalyDetectorConfig(DetectorConfig):
         return get_preset(self.model, window_size=self.window, **changes)
 
 
+def _epoch_scores(detector: "GANomalyDetector", network: torch.nn.Module, images: Sequence[np.ndarray]) -> np.ndarray:
+    """Raw scores A of ``images`` by ``network`` (a GANomaly in training) with ``detector``'s preparation."""
+    assert isinstance(network, GANomaly)
+    x = detector.prepare(images).to(next(network.parameters()).device)
+    return gan_scores(network.generator, x, detector.score_config_)
+
+
 class GANomalyDetector(Detector):
     """GANomaly on whole images resized to the preset's size.
 
     Image scores are A normalised by ``normalizer_``, the min and max of A over held-out good images: 0 to 1 on
     those, above 1 beyond them. Maps are the score's per-pixel distance (1 − SSIM or |x − G(x)|). ``on_epoch`` is
-    passed to the training loop (:data:`aoikit.models.ganomaly.loop.EpochHook`).
+    passed to the training loop (:data:`aoikit.detector.EpochHook`).
     """
 
     family = "ganomaly"
+    model_names = tuple(PRESETS)
+    tuning = Tuning(COARSE, FINE, detector_config, _epoch_scores)
     config_cls = GANomalyDetectorConfig
     train_config_cls = GANTrainConfig
     config: GANomalyDetectorConfig
@@ -89,6 +101,10 @@ class GANomalyDetector(Detector):
         super().__init__(config or GANomalyDetectorConfig(), train_config)
         self.on_epoch = on_epoch
         self._generate: Generate | None = None
+
+    @classmethod
+    def tiny_config(cls) -> GANomalyDetectorConfig:
+        return GANomalyDetectorConfig(model_config={"latent_dim": 8, "ngf": 8, "ndf": 8}, image_size=64)
 
     @property
     def working_size(self) -> int:
@@ -127,7 +143,7 @@ class GANomalyDetector(Detector):
             extra,
             self.on_epoch,
         )
-        best, _ = load_checkpoint(out_dir / "best")
+        best, _ = load_network(out_dir / "best")
         self._set_model(best)
 
     def _set_model(self, model: torch.nn.Module) -> None:
@@ -177,6 +193,40 @@ class GANomalyDetector(Detector):
         self._check_fitted()
         return gan_scores(self._generator(), self.prepare(images).to(self.device), self.score_config_, batch_size)
 
+    def table_row(
+        self,
+        name: str,
+        images: Sequence[np.ndarray],
+        labels: np.ndarray,
+        seed: int,
+        frames: int,
+        scores: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        """Image AUROC of the preset and of its flat and untrained baselines through the same score A, its size and
+        the per-frame latency (batch 1, generator + score); ``scores``: the raw scores of ``images`` when the caller
+        has them already."""
+        config, score = self.model_.config, self.score_config_
+        x = self.prepare(images)
+        torch.manual_seed(seed)
+        untrained = GANomaly(config).eval().generator
+        frame = [x[0, 0].numpy()]
+        latency = frame_latency(lambda: self.raw_scores(frame), frames)
+        return {
+            "preset": name,
+            "size": config.image_size,
+            "ngf": config.ngf,
+            "image_auroc": image_auroc(self.raw_scores(images) if scores is None else scores, labels),
+            "vs_l1_l1_percent": None,
+            "flat_auroc": image_auroc(gan_scores(flat_output, x, score), labels),
+            "untrained_auroc": image_auroc(gan_scores(untrained, x, score), labels),
+            "ms_p50": latency["p50"],
+            "ms_p99": latency["p99"],
+        }
+
+    def histogram_scores(self, images: Sequence[np.ndarray], test_minmax: bool) -> tuple[np.ndarray, str]:
+        """:func:`normalised_scores`."""
+        return normalised_scores(self, images, test_minmax)
+
     def _analyse_working(
         self, x: np.ndarray, windows: Sequence[int]
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
@@ -200,6 +250,12 @@ class GANomalyDetector(Detector):
     def _load_state(self, state: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:
         self._set_model(self.model_)
         self.normalizer_ = MinMaxNormalizer.from_dict(state["normalizer_"])
+
+
+def flat_output(x: Tensor) -> GeneratorOutput:
+    """The flat baseline as a generator: each image replaced by its mean grey, latent codes zero (L = 0)."""
+    zero = x.new_zeros(len(x), 1, 1, 1)
+    return GeneratorOutput(x.mean(dim=(-2, -1), keepdim=True).expand_as(x), zero, zero)
 
 
 def gan_scores(generate: Generate, x: Tensor, score: ScoreConfig, batch_size: int = 32) -> np.ndarray:

@@ -1,8 +1,6 @@
-"""The GANomaly training loop: whole images, two Adam optimisers, linear lr decay, validation, resume."""
+"""GANomaly's part of training: whole images, two Adam optimisers, linear lr decay and its validation score, run by
+the one training loop (:func:`aoikit.training.loop.fit_epochs`)."""
 
-import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -11,16 +9,14 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from aoikit.detector import EpochHook
 from aoikit.errors import AoikitError
 from aoikit.models.ganomaly.network import GANomaly
 from aoikit.models.ganomaly.presets import SCHEDULES, Schedule
 from aoikit.models.ganomaly.step import GANomalyStep
-from aoikit.runtime import RuntimeOptions, setup_runtime, to_device
-from aoikit.training.checkpoint import checkpoint_exists, load_training_state, save_checkpoint
-from aoikit.training.history import plot_history, write_history
+from aoikit.runtime import Runtime, RuntimeOptions, setup_runtime, to_device
+from aoikit.training.loop import Epochs, fit_epochs
 
-EpochHook = Callable[[GANomaly, int], None]
-"""Called with the model (in eval mode) and the epoch number after each epoch is saved; may raise to stop."""
 PLOTTED = {"g_loss": "generator loss", "d_loss": "discriminator loss", "val_score": "validation score A"}
 """History columns drawn in loss.png, with their legend labels."""
 
@@ -69,6 +65,55 @@ class GANTrainConfig(RuntimeOptions):
         return replace(SCHEDULES[self.schedule], **{name: value for name, value in given.items() if value is not None})
 
 
+class GANomalyEpochs:
+    """One epoch: shuffled, randomly mirrored whole images in batches, both networks updated by ``step``, both
+    learning rates set by the schedule first; validation: the mean raw score A of the held-out images."""
+
+    def __init__(
+        self,
+        model: GANomaly,
+        train_images: Tensor,
+        val_images: Tensor,
+        step: GANomalyStep,
+        cfg: GANTrainConfig,
+        runtime: Runtime,
+    ) -> None:
+        self.model, self.train_images, self.val_images, self.step = model, train_images, val_images, step
+        self.plan, self.runtime = cfg.plan, runtime
+        betas = (self.plan.beta1, 0.999)
+        self.optimizer = torch.optim.Adam(model.generator.parameters(), lr=self.plan.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=self.plan.lr, betas=betas)
+        self.rng = torch.Generator().manual_seed(cfg.seed)
+        self.governor = runtime.governor()
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        plan, runtime, n = self.plan, self.runtime, len(self.train_images)
+        lr = plan.lr * (1 - epoch / plan.epochs) if plan.lr_decay else plan.lr
+        for group in [*self.optimizer.param_groups, *self.opt_d.param_groups]:
+            group["lr"] = lr
+        row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
+        for index in torch.randperm(n, generator=self.rng).split(plan.batch_size):
+            batch = to_device(_mirror(self.train_images[index], self.rng), runtime.device)
+            with self.governor.step(), torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
+                logs = self.step.train_step(self.model, batch, self.optimizer, self.opt_d)
+            logs["g_loss"] = logs.pop("loss")
+            for key in ("g_loss", "adv", "con", "enc", "d_loss"):
+                row[key] += logs[key] * len(index) / n
+            row["d_resets"] += logs["d_reset"]
+        return row
+
+    def validate(self) -> tuple[dict[str, float], float]:
+        val = validation_score(self.step, self.model, self.val_images, self.plan.batch_size)
+        return {"val_score": val}, val
+
+    def state(self) -> dict[str, Any]:
+        return {"opt_d": self.opt_d.state_dict(), "rng": self.rng.get_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.rng.set_state(state["rng"])
+
+
 def train_gan(
     model: GANomaly,
     preset_name: str,
@@ -107,66 +152,15 @@ def train_gan(
         ``val_score``, ``lr`` and ``seconds``.
     """
     _check_inputs(model, train_images, val_images, cfg)
-    plan = cfg.plan
     runtime = setup_runtime(cfg.device, cfg.amp, cfg.threads)
     tqdm.write(f"training on {runtime}")
-    out_dir = Path(out_dir)
     model.to(runtime.device)
-    betas = (plan.beta1, 0.999)
-    opt_g = torch.optim.Adam(model.generator.parameters(), lr=plan.lr, betas=betas)
-    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=plan.lr, betas=betas)
-    rng = torch.Generator().manual_seed(cfg.seed)
-    governor = runtime.governor()
+    epochs = GANomalyEpochs(model, train_images, val_images, step, cfg, runtime)
     extra = {"preset": preset_name, **(extra or {}), "runtime": runtime.as_dict()}
-    history: list[dict[str, float]] = []
-    best = math.inf
-    if resume and checkpoint_exists(out_dir / "last"):  # a save cut short is undone first
-        state = load_training_state(out_dir / "last", model, opt_g)
-        opt_d.load_state_dict(state["opt_d"])
-        history, best = state["history"], state["best_val"]
-        rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-
-    n = len(train_images)
-    batches = math.ceil(n / plan.batch_size)
-    bar = tqdm(total=plan.epochs * batches, initial=len(history) * batches, desc=preset_name, unit="batch")
-    for epoch in range(len(history), plan.epochs):
-        start = time.perf_counter()
-        lr = plan.lr * (1 - epoch / plan.epochs) if plan.lr_decay else plan.lr
-        for group in [*opt_g.param_groups, *opt_d.param_groups]:
-            group["lr"] = lr
-        row = dict.fromkeys(("g_loss", "adv", "con", "enc", "d_loss", "d_resets"), 0.0)
-        for index in torch.randperm(n, generator=rng).split(plan.batch_size):
-            batch = to_device(_mirror(train_images[index], rng), runtime.device)
-            with governor.step(), torch.autocast(runtime.device.type, dtype=torch.bfloat16, enabled=runtime.amp):
-                logs = step.train_step(model, batch, opt_g, opt_d)
-            logs["g_loss"] = logs.pop("loss")
-            for key in ("g_loss", "adv", "con", "enc", "d_loss"):
-                row[key] += logs[key] * len(index) / n
-            row["d_resets"] += logs["d_reset"]
-            bar.update()
-            bar.set_postfix(epoch=epoch + 1, g=f"{logs['g_loss']:.3f}", d=f"{logs['d_loss']:.3f}")
-        val = validation_score(step, model, val_images, plan.batch_size)
-        history.append({"epoch": epoch + 1, **row, "val_score": val, "lr": lr, "seconds": time.perf_counter() - start})
-        if val < best:
-            best = val
-            save_checkpoint(out_dir / "best", "ganomaly", model, extra)
-        trainer = {
-            "history": history,
-            "best_val": best,
-            "opt_d": opt_d.state_dict(),
-            "rng": rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
-        }
-        save_checkpoint(out_dir / "last", "ganomaly", model, extra, opt_g, trainer)
-        write_history(out_dir / "history.csv", history)
-        plot_history(out_dir / "loss.png", history, PLOTTED, "loss / score")
-        bar.set_postfix(epoch=epoch + 1, val=f"{val:.4f}", best=f"{best:.4f}")
-        if on_epoch is not None:
-            model.eval()
-            on_epoch(model, epoch + 1)
-    bar.close()
-    return history
+    plan = Epochs(
+        Path(out_dir), "ganomaly", cfg.plan.epochs, PLOTTED, "loss / score", extra, on_epoch=on_epoch, desc=preset_name
+    )
+    return fit_epochs(epochs, plan, resume)
 
 
 def validation_score(step: GANomalyStep, model: GANomaly, images: Tensor, batch_size: int) -> float:

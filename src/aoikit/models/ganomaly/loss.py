@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aoikit.losses.ssim import ssim
+from aoikit.losses.ssim import WINDOW, ssim
 from aoikit.models.ganomaly.network import GeneratorOutput
 
 CONTEXTUAL = ("l1", "ssim")
@@ -25,7 +25,7 @@ class GeneratorLossConfig:
     w_con: float = 50.0
     w_enc: float = 1.0
     contextual: str = "l1"
-    window_size: int = 11
+    window_size: int = WINDOW
 
     def __post_init__(self) -> None:
         if self.contextual not in CONTEXTUAL:
@@ -47,7 +47,7 @@ class GeneratorLoss(nn.Module):
         w_con: float = 50.0,
         w_enc: float = 1.0,
         contextual: str = "l1",
-        window_size: int = 11,
+        window_size: int = WINDOW,
     ) -> None:
         super().__init__()
         if contextual not in CONTEXTUAL:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aoikit.errors import AoikitError
+from aoikit.losses.ssim import WINDOW
 from aoikit.models.ganomaly.loss import GeneratorLossConfig
 from aoikit.models.ganomaly.network import GANomalyConfig
 from aoikit.models.ganomaly.score import ScoreConfig
@@ -25,7 +26,7 @@ class GANomalyPreset:
     contextual: str
     score_distance: str
     lam: float
-    window_size: int = 11
+    window_size: int = WINDOW
 
     def model_config(self, **overrides: Any) -> GANomalyConfig:
         """A fresh :class:`GANomalyConfig`; ``overrides`` set other fields (latent_dim, channels, ngf, ...)."""

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from aoikit.losses.ssim import ssim_map
+from aoikit.losses.ssim import WINDOW, ssim_map
 from aoikit.models.ganomaly.network import GeneratorOutput
 
 DISTANCES = ("l1", "ssim")
@@ -29,7 +29,7 @@ class ScoreConfig:
 
     lam: float = 0.9
     distance: str = "ssim"
-    window_size: int = 11
+    window_size: int = WINDOW
 
     def __post_init__(self) -> None:
         _check_lam(self.lam)
@@ -58,7 +58,7 @@ def _check_distance(distance: str) -> None:
         raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
 
 
-def pixel_map(x: Tensor, fake: Tensor, distance: str = "ssim", window_size: int = 11) -> Tensor:
+def pixel_map(x: Tensor, fake: Tensor, distance: str = "ssim", window_size: int = WINDOW) -> Tensor:
     """Per-pixel distance (N, 1, H, W): |x − G(x)| or 1 − SSIM map, averaged over channels."""
     _check_distance(distance)
     with torch.autocast(device_type=x.device.type, enabled=False):
@@ -67,14 +67,18 @@ def pixel_map(x: Tensor, fake: Tensor, distance: str = "ssim", window_size: int 
         return d.mean(dim=1, keepdim=True)
 
 
-def score_components(x: Tensor, out: GeneratorOutput, distance: str = "ssim", window_size: int = 11) -> ScoreComponents:
+def score_components(
+    x: Tensor, out: GeneratorOutput, distance: str = "ssim", window_size: int = WINDOW
+) -> ScoreComponents:
     """Reconstruction term R and latent term L per image, before weighting."""
     recon = pixel_map(x, out.fake, distance, window_size).flatten(1).mean(1)
     latent = (out.latent_i.float() - out.latent_o.float()).pow(2).flatten(1).mean(1)
     return ScoreComponents(recon, latent)
 
 
-def anomaly_score(x: Tensor, out: GeneratorOutput, lam: float, distance: str = "ssim", window_size: int = 11) -> Tensor:
+def anomaly_score(
+    x: Tensor, out: GeneratorOutput, lam: float, distance: str = "ssim", window_size: int = WINDOW
+) -> Tensor:
     """Raw GANomaly score ``λ·R + (1 − λ)·L`` per image, shape (N,); higher is more anomalous."""
     _check_lam(lam)
     return score_components(x, out, distance, window_size).combine(lam)

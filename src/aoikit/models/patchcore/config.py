@@ -14,7 +14,7 @@ MAX_ASPECT = 8.0
 @dataclass
 class PatchCoreConfig(MapScoreConfig):
     """``image_size``: the working frame's short side; the long side keeps the image's aspect ratio (up to
-    :data:`MAX_ASPECT`), both rounded to multiples of the deepest layer's stride. ``layers`` and ``aggregate``:
+    :data:`MAX_ASPECT`), both rounded to multiples of the deepest layer's stride. ``layers``, ``aggregate`` and ``pad``:
     :class:`PatchFeaturesConfig`. ``max_candidates``: good patch features the coreset is chosen from (a seeded
     random subset when there are more); ``coreset_fraction`` of them are kept, at most ``max_bank``;
     ``projection_dim``: dimensions of the random projection the greedy selection runs on. ``map_sigma``: Gaussian
@@ -25,6 +25,7 @@ class PatchCoreConfig(MapScoreConfig):
     image_size: int = 256
     layers: list[int] = field(default_factory=lambda: list(DEFAULT_LAYERS))
     aggregate: int = 3
+    pad: int = 0
     max_candidates: int = 65536
     coreset_fraction: float = 0.1
     max_bank: int = 16384
@@ -41,6 +42,8 @@ class PatchCoreConfig(MapScoreConfig):
             raise AoikitError(str(exc)) from None
         if self.image_size < features.multiple or self.image_size % features.multiple:
             raise AoikitError(f"image_size must be a positive multiple of {features.multiple}, got {self.image_size}")
+        if self.pad >= self.image_size:
+            raise AoikitError(f"pad must be smaller than image_size ({self.image_size}), got {self.pad}")
         if not 0.0 < self.coreset_fraction <= 1.0:
             raise AoikitError(f"coreset_fraction must lie in (0, 1], got {self.coreset_fraction}")
         for name in ("max_candidates", "max_bank", "projection_dim"):
@@ -51,7 +54,7 @@ class PatchCoreConfig(MapScoreConfig):
 
     def features(self) -> PatchFeaturesConfig:
         """The feature network's configuration."""
-        return PatchFeaturesConfig(layers=list(self.layers), aggregate=self.aggregate)
+        return PatchFeaturesConfig(layers=list(self.layers), aggregate=self.aggregate, pad=self.pad)
 
     def frame_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
         """The working frame for an image of ``shape``: short side ``image_size``, aspect ratio kept."""

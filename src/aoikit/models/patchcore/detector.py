@@ -55,6 +55,7 @@ class PatchCoreDetector(Detector):
     """PatchCore (Roth et al., CVPR 2022) on EfficientNet-Lite0 features, for any surface without training."""
 
     family = "patchcore"
+    model_names = ("patchcore",)
     config_cls = PatchCoreConfig
     train_config_cls = PatchCoreFitConfig
     config: PatchCoreConfig
@@ -62,6 +63,10 @@ class PatchCoreDetector(Detector):
     model_: PatchFeatures
     bank_: Tensor
     _onnx: OnnxModule | None = None
+
+    @classmethod
+    def tiny_config(cls) -> PatchCoreConfig:
+        return PatchCoreConfig(image_size=64, max_candidates=2048)
 
     @property
     def working_size(self) -> int:
@@ -79,7 +84,7 @@ class PatchCoreDetector(Detector):
         model = self._pretrained().to(self.device)
         stride = cfg.features().stride
         count = sum((im.shape[0] // stride) * (im.shape[1] // stride) for im in train)
-        check_memory(count, self._dims(model), "good patch features")
+        check_memory(count, cfg.features().channels, "good patch features")
         features = stack_features(self._extract(model, train, "features"))
         generator = torch.Generator().manual_seed(self.train_config.seed)
         if len(features) > cfg.max_candidates:
@@ -99,11 +104,6 @@ class PatchCoreDetector(Detector):
         model.backbone.load_state_dict(backbone.state_dict())
         self.weights_ = asdict(source)
         return model.eval()
-
-    @staticmethod
-    def _dims(model: PatchFeatures) -> int:
-        with torch.inference_mode():
-            return int(model(torch.zeros(1, 1, 32, 32, device=next(model.parameters()).device)).shape[1])
 
     def _extract(self, model: PatchFeatures, images: Sequence[np.ndarray], desc: str) -> list[Tensor]:
         """Feature maps of working-frame images, batched by shape, on the CPU."""

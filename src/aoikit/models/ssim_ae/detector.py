@@ -11,14 +11,14 @@ import torch
 
 from aoikit.data.patches import stitch, tile
 from aoikit.detector import Detector
-from aoikit.detector_config import MapScoreConfig
+from aoikit.detector_config import DetectorConfig, MapScoreConfig
 from aoikit.errors import AoikitError
 from aoikit.losses.ssim import ssim_map
 from aoikit.metrics import PositionStats
-from aoikit.models import create_model
+from aoikit.models import create_model, load_network
 from aoikit.models.onnx_backend import OneNetworkBackend, export_graph
 from aoikit.preprocess import foreground_mask
-from aoikit.training import TrainConfig, load_checkpoint, train
+from aoikit.training import TrainConfig, train
 from aoikit.types import LabelledImage
 
 
@@ -58,9 +58,27 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
     """Reconstruction-based detector over overlapping or tiled patches (Bergmann et al. 2018)."""
 
     family = "ssim_ae"
+    model_names = ("ssim_ae",)
+    baselines = ("flat", "untrained")
     config_cls = SSIMAEDetectorConfig
     train_config_cls = TrainConfig
     config: SSIMAEDetectorConfig
+
+    @classmethod
+    def tiny_config(cls) -> SSIMAEDetectorConfig:
+        return SSIMAEDetectorConfig(model_config={"latent_dim": 8}, image_size=160, patch_size=32, stride=16)
+
+    @classmethod
+    def baseline(cls, kind: str, config: DetectorConfig, seed: int) -> "SSIMAEDetector":
+        """The model-free "flat" patch mean, or the network "untrained" (initialised with ``seed``)."""
+        if not isinstance(config, SSIMAEDetectorConfig):
+            raise AoikitError(f"baselines are patch reconstructions; model {config.model!r} compares its own")
+        if kind == "flat":
+            return cls.from_model(create_model("flat"), config)
+        if kind == "untrained":
+            torch.manual_seed(seed)
+            return cls.from_model(cls(config).build_model(), config)
+        raise AoikitError(f"unknown baseline '{kind}' (choose {' or '.join(cls.baselines)})")
 
     @property
     def working_size(self) -> int:
@@ -91,8 +109,10 @@ class SSIMAEDetector(OneNetworkBackend, Detector):
         stack = torch.from_numpy(np.stack(train_set))[:, None]
         val_patches = torch.cat([tile(torch.from_numpy(x)[None], cfg.patch_size) for x in val])
         extra = {"detector": asdict(cfg)}
-        self.history_ = train(model, cfg.model, stack, val_patches, self.train_config, out_dir, resume, extra)
-        self.model_, _ = load_checkpoint(out_dir / "best")
+        self.history_ = train(
+            model, cfg.model, stack, val_patches, self.train_config, out_dir, resume, extra, self.on_epoch
+        )
+        self.model_, _ = load_network(out_dir / "best")
 
     def _fit_extra(self, train_images: Sequence[np.ndarray]) -> None:
         if self.config.position_norm:

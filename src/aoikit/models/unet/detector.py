@@ -11,10 +11,10 @@ import torch
 
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
+from aoikit.models import load_network
 from aoikit.models.frame_config import FrameConfig, FrameNetwork
 from aoikit.models.unet.loop import LabelMap, SegTrainConfig, train_segmenter
 from aoikit.models.unet.network import SegNet, SegNetConfig
-from aoikit.training import load_checkpoint
 from aoikit.types import LabelledImage
 
 NETWORK_OPTIONS = ("width", "depth", "stem")
@@ -56,6 +56,7 @@ class UNetDetector(FrameNetwork, Detector):
     """A U-Net trained from scratch on good images and labelled defect images (masks, with a type per image)."""
 
     family = "unet"
+    model_names = ("unet",)
     onnx_outputs = ("logits",)
     supervised = True
     config_cls = UNetDetectorConfig
@@ -65,6 +66,12 @@ class UNetDetector(FrameNetwork, Detector):
     model_: SegNet
     classes_: Sequence[str] = ("defect",)
     """Defect types, in the order of the network's classes 1, 2, … (one "defect" before training)."""
+
+    @classmethod
+    def tiny_config(cls) -> UNetDetectorConfig:
+        return UNetDetectorConfig(
+            image_size=64, model_config={"width": 8, "depth": 2, "stem": 2}, score_sigma=2.0, match_intensity=False
+        )
 
     def build_model(self) -> SegNet:
         """A fresh network for the current ``classes_``."""
@@ -90,8 +97,8 @@ class UNetDetector(FrameNetwork, Detector):
         torch.manual_seed(cfg.seed)
         model = self.build_model()
         extra = {"detector": asdict(self.config), "classes": list(self.classes_)}
-        self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra)
-        best, _ = load_checkpoint(out_dir / "best")
+        self.history_ = train_segmenter(model, train_set, val_set, cfg, out_dir, resume, extra, self.on_epoch)
+        best, _ = load_network(out_dir / "best")
         assert isinstance(best, SegNet)
         self.model_ = best.eval()
 

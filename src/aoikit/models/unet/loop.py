@@ -1,6 +1,6 @@
-"""Supervised training: crops of labelled images (defect crops oversampled), Adam, validation, checkpoints, resume."""
+"""The supervised family's part of training: crops of labelled images (defect crops oversampled) and their
+validation, run by the one training loop (:func:`aoikit.training.loop.fit_epochs`)."""
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +11,14 @@ import torch
 from sklearn.metrics import average_precision_score
 from tqdm import tqdm
 
-from aoikit.errors import AoikitError
+from aoikit.detector import EpochHook
+from aoikit.errors import AoikitError, check_fraction
 from aoikit.models.unet.loss import defect_probability, segmentation_loss
 from aoikit.models.unet.network import SegNet
 from aoikit.runtime import check_device, setup_runtime, to_device
-from aoikit.training.epochs import BestEpochs, CropSchedule, descend, step_down_lr
+from aoikit.threads import ThreadGovernor
+from aoikit.training.epochs import CropEpochs, CropSchedule
+from aoikit.training.loop import Epochs, fit_epochs
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,40 @@ class SegTrainConfig(CropSchedule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0 <= self.defect_share <= 1 or not 0 < self.val_fraction < 1:
-            raise AoikitError("defect_share must lie in [0, 1] and val_fraction strictly between 0 and 1")
+        if not 0 <= self.defect_share <= 1:
+            raise AoikitError(f"defect_share must lie in [0, 1], got {self.defect_share}")
+        check_fraction(self.val_fraction, "val_fraction")
         check_device(self.device)
+
+
+class SegEpochs(CropEpochs):
+    """Batches of labelled crops (:class:`CropSampler`); validation: loss and pixel AP on whole held-out images (the
+    best epoch has the highest AP, or the lowest loss when no validation pixel is a defect)."""
+
+    def __init__(
+        self,
+        model: SegNet,
+        train: Sequence[LabelMap],
+        val: Sequence[LabelMap],
+        cfg: SegTrainConfig,
+        governor: ThreadGovernor,
+        device: torch.device,
+    ) -> None:
+        super().__init__(model, cfg, governor)
+        self.segnet, self.val, self.device, self.batch_size = model, val, device, cfg.batch_size
+        self.sampler = CropSampler(train, cfg.crop_size, cfg.defect_share)
+        self.has_defects = any(item.labels.any() for item in val)
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.sampler.batch(self.batch_size, self.rng)
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        images, labels = batch
+        return segmentation_loss(self.segnet(to_device(images, self.device)), to_device(labels, self.device))
+
+    def validate(self) -> tuple[dict[str, float], float]:
+        val_loss, val_ap = validate(self.segnet, self.val, self.device)
+        return {"val_loss": val_loss, "val_ap": val_ap}, val_ap if self.has_defects else -val_loss
 
 
 def train_segmenter(
@@ -60,45 +94,22 @@ def train_segmenter(
     out_dir: Path,
     resume: bool = False,
     extra: dict[str, Any] | None = None,
+    on_epoch: EpochHook | None = None,
 ) -> list[dict[str, float]]:
     """Train on working-frame images with label maps; keep the epoch with the best validation pixel AP (the lowest
     validation loss when no validation pixel is a defect).
 
     ``out_dir`` receives ``last/`` (every epoch, with optimiser and RNG state for resume), ``best/``,
-    ``history.csv`` and ``loss.png``. Returns one row per epoch, resumed epochs included.
+    ``history.csv`` and ``loss.png``; ``on_epoch`` runs after each epoch is saved. Returns one row per epoch, resumed
+    epochs included.
     """
     runtime = setup_runtime(cfg.device, False, cfg.threads)
     tqdm.write(f"training on {runtime}")
     model.to(runtime.device)
-    governor = runtime.governor()
+    epochs = SegEpochs(model, train, val, cfg, runtime.governor(), runtime.device)
     extra = {**(extra or {}), "runtime": runtime.as_dict()}
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rng = np.random.default_rng(cfg.seed)
-    epochs = BestEpochs(out_dir, "unet", model, optimizer, rng, extra, PLOTTED)
-    if resume:
-        epochs.resume()
-    sampler = CropSampler(train, cfg.crop_size, cfg.defect_share)
-    has_defects = any(item.labels.any() for item in val)
-
-    done = len(epochs.history)
-    bar = tqdm(range(done, cfg.epochs), initial=done, total=cfg.epochs, desc="unet", unit="epoch")
-    for epoch in bar:
-        start = time.perf_counter()
-        step_down_lr(optimizer, cfg.lr, epoch, cfg.lr_drop, cfg.epochs)
-        model.train()
-        loss = 0.0
-        for _ in range(cfg.steps_per_epoch):
-            images, labels = sampler.batch(cfg.batch_size, rng)
-            with governor.step():
-                terms = segmentation_loss(model(to_device(images, runtime.device)), to_device(labels, runtime.device))
-                descend(optimizer, terms["loss"])
-            loss += terms["loss"].item() / cfg.steps_per_epoch
-        val_loss, val_ap = validate(model, val, runtime.device)
-        row = {"epoch": epoch + 1, "loss": loss, "val_loss": val_loss, "val_ap": val_ap}
-        epochs.end(row, start, val_ap if has_defects else -val_loss)
-        bar.set_postfix(loss=f"{loss:.3f}", ap=f"{val_ap:.3f}", best=f"{epochs.best:.3f}")
-    bar.close()
-    return epochs.history
+    plan = Epochs(Path(out_dir), "unet", cfg.epochs, PLOTTED, "loss / AP", extra, True, on_epoch=on_epoch, desc="unet")
+    return fit_epochs(epochs, plan, resume)
 
 
 class CropSampler:

@@ -5,9 +5,10 @@ windows inside that range: 9, 11 and 13.
 """
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aoikit.models.ganomaly.detector import GANomalyDetectorConfig
+if TYPE_CHECKING:
+    from aoikit.models.ganomaly.detector import GANomalyDetectorConfig
 
 WEIGHTS = ("w_con", "w_enc", "w_adv")
 """Contextual, encoder and adversarial loss weights."""
@@ -58,8 +59,8 @@ FINE = Grid(_steps(1, 100, 5), COARSE.latent_dim, COARSE.image_size, COARSE.wind
 
 
 def detector_config(
-    base: GANomalyDetectorConfig, params: dict[str, Any], width: int | None = None
-) -> GANomalyDetectorConfig:
+    base: "GANomalyDetectorConfig", params: dict[str, Any], width: int | None = None
+) -> "GANomalyDetectorConfig":
     """``base`` at a point of the grid; ``width`` sets both networks' base width (ngf, ndf; None: as ``base``)."""
     network = {**base.model_config, "latent_dim": int(params["latent_dim"])} | (
         {"ngf": width, "ndf": width} if width else {}
