@@ -191,7 +191,7 @@ def label(args: argparse.Namespace, run: Path, phase: dict, plan: dict, held: st
     seen: set[str] = set()
     for image in sorted((folder / "task").rglob("*_*.*")):
         inspection = image.stem.split("_", 1)[1]
-        if image.suffix == ".json" or inspection in seen:
+        if inspection in seen:
             continue
         seen.add(inspection)
         frame = stream[by_id[inspection]["i"]]

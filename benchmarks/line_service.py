@@ -39,8 +39,9 @@ class Server:
 
     def __init__(self, args: argparse.Namespace, run: Path, options: list[str], images: Path, log: Path) -> None:
         db = args.db or f"sqlite:///{images.with_suffix('.db')}"
-        if args.db is None:
-            images.with_suffix(".db").unlink(missing_ok=True)
+        if args.db is None:  # a fresh database: a killed stream's rows (and its write-ahead log) would mix in
+            for suffix in (".db", ".db-wal", ".db-shm"):
+                images.with_suffix(suffix).unlink(missing_ok=True)
         self.command = ["serve", "--run", str(run), "--db", db, "--images", str(images), *options]
         self.command += ["--port", "0", "--threads", args.threads]
         self.camera = f"{images.parent.name}-{images.name}-{secrets.token_hex(4)}"
