@@ -39,6 +39,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "layers2-4-10": {"layers": [2, 4, 10]},
     "bank25": {"coreset_fraction": 0.25},
     "no-match": {"match_intensity": False},
+    "pad32": {"pad": 32},
 }
 SIGMAS = (0.0, 4.0, 8.0)
 

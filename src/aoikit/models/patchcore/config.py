@@ -25,7 +25,7 @@ class PatchCoreConfig(MapScoreConfig):
     image_size: int = 256
     layers: list[int] = field(default_factory=lambda: list(DEFAULT_LAYERS))
     aggregate: int = 3
-    pad: int = 0
+    pad: int = 32
     max_candidates: int = 65536
     coreset_fraction: float = 0.1
     max_bank: int = 16384
