@@ -28,7 +28,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from aoikit.config import RunConfig
@@ -40,6 +39,7 @@ from aoikit.detector import Detector
 from aoikit.evaluation.evaluate import load_test_set
 from aoikit.labels.folder import region_mask
 from aoikit.labels.image_labels import ImageLabels
+from aoikit.labels.metrics import simulate_review
 from aoikit.labels.regions import RegionConfig, extract_regions
 from aoikit.models.unet.detector import UNetDetector, UNetDetectorConfig
 from aoikit.models.unet.loop import SegTrainConfig
@@ -86,11 +86,6 @@ def split(dataset: AnomalyDataset, mvtec: bool, sep: str | None) -> dict[str, li
     }
 
 
-def components(mask: np.ndarray) -> list[np.ndarray]:
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    return [labels == k for k in range(1, count)]
-
-
 def routes(prelabeller: Detector, images: list[np.ndarray], truths: list[np.ndarray]) -> tuple[dict, dict]:
     """Masks per route and the edit counts of the simulated review."""
     masks: dict[str, list[np.ndarray]] = {route: [] for route in ROUTES}
@@ -99,18 +94,15 @@ def routes(prelabeller: Detector, images: list[np.ndarray], truths: list[np.ndar
     for image, truth in zip(images, truths, strict=True):
         regions = extract_regions(prelabeller.anomaly_map(image)[0], config)
         h, w = image.shape
-        raw = region_mask(ImageLabels("", w, h, regions))
-        kept_regions = [r for r in regions if truth[r.box[1] : r.box[3], r.box[0] : r.box[2]][r.mask].any()]
-        kept = region_mask(ImageLabels("", w, h, kept_regions))
-        drawn = [g for g in components(truth) if not (g & kept).any()]
+        review = simulate_review(regions, truth)
         masks["gt"].append(truth)
-        masks["raw"].append(raw)
-        masks["reviewed"].append(np.logical_or.reduce([kept, *drawn]))
+        masks["raw"].append(region_mask(ImageLabels("", w, h, regions)))
+        masks["reviewed"].append(review.mask)
         edits["raw_regions"] += len(regions)
-        edits["kept"] += len(kept_regions)
-        edits["deleted"] += len(regions) - len(kept_regions)
-        edits["drawn"] += len(drawn)
-        edits["from_scratch"] += len(components(truth))
+        edits["kept"] += review.kept
+        edits["deleted"] += review.deleted
+        edits["drawn"] += review.drawn
+        edits["from_scratch"] += review.from_scratch
     return masks, edits
 
 

@@ -198,7 +198,8 @@ def known_kinds(
     overwrite: Annotated[bool, typer.Option(help="Replace the file in --out.")] = False,
     device: Device = "cpu",
 ) -> None:
-    """Save the run's regions on a labelled dataset as the known kinds that "new kind" alerts compare with.
+    """Save the run's regions on a labelled dataset as the known kinds that "new kind" alerts compare with (and the
+    version of the run's model: serve and watch refuse them with another).
 
     The regions are the run's on the dataset's test frames, each named by its defect folder where it touches the
     mask, else "good" (a good frame's regions, stray ones on a defective frame).
@@ -209,6 +210,7 @@ def known_kinds(
     from aoikit.errors import AoikitError
     from aoikit.runs import load_run
     from aoikit.service.known_kinds import describe_frames, fit_known_kinds
+    from aoikit.service.server import run_version
     from aoikit.service.settings import ServiceConfig
 
     if out.exists() and not overwrite:
@@ -216,8 +218,48 @@ def known_kinds(
     dataset = open_dataset(data, category)
     detector = load_run(run, device)
     frames = describe_frames(detector, dataset.test, ServiceConfig().min_region_area)
-    known = fit_known_kinds(frames, far_rate=far_rate)
+    known = fit_known_kinds(frames, far_rate=far_rate, model_version=run_version(run))
     known.save(out)
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(Counter(known.kinds_).items()))
     typer.echo(f"known kinds from {len(frames)} frames (regions per kind: {counts})")
     typer.echo(f"written: {out}  (serve or watch with --known-kinds {out})")
+
+
+@commands.command("alert-frames")
+@friendly
+def alert_frames(
+    alert: Annotated[str, typer.Option(help="Id of the alert whose frames to export.")],
+    out: Annotated[Path, typer.Option(help="New folder for the frames (give it to 'aoikit prelabel --images').")],
+    server: Annotated[str | None, typer.Option(help="URL of a running 'aoikit serve'.")] = None,
+    db: Annotated[str | None, typer.Option(help="Or its results database URL, read directly.")] = None,
+    images: Annotated[
+        Path | None, typer.Option(help="With --db: its frames folder (default: 'images' beside a SQLite file).")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="AOIKIT_API_KEY", help="API key of --server.")] = None,
+) -> None:
+    """Export the frames an alert names, as they were sent, into a folder ready for 'aoikit prelabel'."""
+    from aoikit.errors import AoikitError
+    from aoikit.service.alert_export import FrameSource, ServiceSource, StoreSource, export_alert_frames
+
+    if (server is None) == (db is None):
+        raise AoikitError("give the service as --server URL or its database as --db URL (one of them)")
+    if server is not None:
+        written = export_alert_frames(ServiceSource(server, api_key), alert, out)
+    elif db is not None:
+        from sqlalchemy.engine import make_url
+
+        from aoikit.service.blobs import BlobStore
+        from aoikit.service.store import ResultStore
+
+        if images is None:
+            database = make_url(db).database if db.startswith("sqlite") else None
+            if not database:
+                raise AoikitError("--images: the frames folder of a database that is not a SQLite file")
+            images = Path(database).parent / "images"
+        store = ResultStore.open(db)
+        try:
+            source: FrameSource = StoreSource(store, BlobStore(images))
+            written = export_alert_frames(source, alert, out)
+        finally:
+            store.close()
+    typer.echo(f"{len(written)} frame(s) of alert {alert} written to {out} (to label: aoikit prelabel --images {out})")

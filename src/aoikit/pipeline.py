@@ -10,6 +10,7 @@ from tqdm import tqdm
 from aoikit.config import RunConfig, load_config, option_differences, resolve_config, save_config
 from aoikit.data.arrays import load_images
 from aoikit.data.dataset import AnomalyDataset
+from aoikit.data.fingerprint import save_good_images
 from aoikit.data.image_io import read_gray
 from aoikit.data.labelled import labelled_defects
 from aoikit.data.naming import unique_stems
@@ -86,6 +87,7 @@ def train_run(config: RunConfig, out_dir: Path, resume: bool = False) -> Detecto
     family = detector_class(config.detector.model)
     labelled = labelled_defects(dataset, Path(config.data) / (config.category or "")) if family.supervised else []
     save_config(config, output_folder(out_dir) / "config.yaml")
+    save_good_images(out_dir, [s.path for s in dataset.train])
     return family(config.detector, config.train).fit(train_images, val_images, out_dir, resume, labelled)
 
 

@@ -62,3 +62,15 @@ def test_summary_counts_false_regions_on_good_images() -> None:
     assert total["false_per_good_image"] == 1.0
     assert total["precision"] == 1 / 3
     assert total["edits"] == 2
+
+
+def test_the_simulated_review_keeps_deletes_and_draws() -> None:
+    from aoikit.labels.metrics import simulate_review
+
+    gt = blob(2, 10, 2, 10) | blob(20, 30, 30, 50)
+    overlapping, stray = blob(4, 12, 4, 12), blob(30, 38, 2, 8)
+    review = simulate_review(regions(overlapping, stray), gt)
+    assert (review.kept, review.deleted, review.drawn, review.from_scratch, review.edits) == (1, 1, 1, 2, 2)
+    assert np.array_equal(review.mask, overlapping | blob(20, 30, 30, 50))  # kept as drawn by the model
+    empty = simulate_review(regions(stray), np.zeros(SHAPE, dtype=np.uint8))
+    assert (empty.edits, empty.from_scratch, empty.mask.any()) == (1, 0, False)

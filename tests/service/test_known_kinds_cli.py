@@ -28,6 +28,7 @@ def test_known_kinds_are_named_by_the_defect_folders(known_kinds_file: Path) -> 
         (["serve", "--known-kinds", "OUT", "--db", "DB"], "out.json: cannot read known kinds (No such file"),
         (["watch", "FOLDER", "--known-kinds", "NOTJSON", "--db", "DB"], "notes.txt: not a known-kinds file"),
         (["serve", "--known-kinds", "BADKINDS", "--db", "DB"], "bad.json: not a known-kinds file"),
+        (["serve", "--known-kinds", "UNRECORDED", "--db", "DB"], "of a model it does not record, not of this run's"),
         (
             ["serve", "--known-kinds", "KINDS", "--new-kind-support", "4", "--new-kind-window", "3", "--db", "DB"],
             "new_kind_support must be at most new_kind_window",
@@ -47,6 +48,8 @@ def test_bad_known_kinds_files_and_options_are_one_line_errors(
         path.unlink()
     (tmp_path / "notes.txt").write_text("not json")
     (tmp_path / "bad.json").write_text(json.dumps({"format": "aoikit.known_kinds/1", "regions": []}))
+    unrecorded = json.loads(known_kinds_file.read_text()) | {"model_version": None}
+    (tmp_path / "unrecorded.json").write_text(json.dumps(unrecorded))
     names = {
         "NOWHERE": tmp_path / "nowhere",
         "OUT": tmp_path / "out.json",
@@ -55,6 +58,7 @@ def test_bad_known_kinds_files_and_options_are_one_line_errors(
         "KINDS": known_kinds_file,
         "NOTJSON": tmp_path / "notes.txt",
         "BADKINDS": tmp_path / "bad.json",
+        "UNRECORDED": tmp_path / "unrecorded.json",
         "FOLDER": tmp_path,
         "DB": f"sqlite:///{tmp_path / 'r.db'}",
     }
@@ -63,3 +67,17 @@ def test_bad_known_kinds_files_and_options_are_one_line_errors(
     lines = [line for line in result.output.splitlines() if line.startswith("aoikit: error:")]
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output, result.output
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "watch"])
+def test_known_kinds_of_another_runs_model_are_refused(
+    command: str, runs: dict[str, Any], known_kinds_file: Path, tmp_path: Path
+) -> None:
+    version = json.loads(known_kinds_file.read_text())["model_version"]
+    args = [command, *(["FOLDER"] if command == "watch" else []), "--known-kinds", str(known_kinds_file)]
+    args = [str(tmp_path) if a == "FOLDER" else a for a in args]
+    other = runs["ganomaly"][0]
+    result = CliRunner().invoke(app, [*args, "--run", str(other), "--db", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("aoikit: error:")]
+    assert f"known kinds of model {version}, not of this run's model" in line and "Traceback" not in result.output

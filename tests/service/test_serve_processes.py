@@ -287,3 +287,67 @@ def test_workers_share_one_port_and_database_and_a_killed_worker_is_replaced(
     finally:
         parent.kill()
         parent.wait()
+
+
+@pytest.mark.slow
+def test_a_new_kind_is_acknowledged_and_its_frames_exported_from_a_running_server(
+    servers: Callable[..., list[str]],
+    runs: dict[str, Any],
+    known_kinds_file: Path,
+    kind_png: Callable[[str, int], bytes],
+    tmp_path: Path,
+) -> None:
+    run = str(runs["ssim_ae"][0])
+    options = ["--known-kinds", str(known_kinds_file), "--new-kind-support", "2"]
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    [url] = servers(1, "--run", run, "--db", db, "--images", str(tmp_path / "im"), *options)
+    bright = {post(url, data, camera="cam1")["id"]: data for data in (kind_png("bright", 500 + i) for i in range(2))}
+    [alert] = new_kind_alerts(url)
+    body = json.dumps({"kind": "bright"}).encode()
+    request = urllib.request.Request(f"{url}/v1/alerts/{alert['id']}/ack", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.load(response)["acknowledged_kind"] == "bright"
+    assert new_kind_alerts(url)[0]["acknowledged_kind"] == "bright"
+    out = tmp_path / "task"
+    done = subprocess.run(
+        aoikit("alert-frames", "--server", url, "--alert", alert["id"], "--out", str(out)),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p.stem.split("_")[1]: p.read_bytes() for p in out.glob("*.png")} == bright
+
+
+@pytest.mark.slow
+def test_an_acknowledgement_survives_kill_9_of_the_server(
+    runs: dict[str, Any], bad_png: Callable[[int], bytes], tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    args = aoikit("serve", "--run", str(runs["ssim_ae"][0]), "--db", db, "--images", str(tmp_path / "im"))
+    args += ["--alert-window", "3", "--false-alarm-rate", "0.01", "--port", "0", "--threads", "1"]
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        proc = subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout is not None
+        return proc, proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/")
+
+    proc, url = start()
+    try:
+        for seed in range(3):
+            post(url, bad_png(seed), camera="cam1")
+        [alert] = get(f"{url}/v1/alerts")["items"]
+        request = urllib.request.Request(f"{url}/v1/alerts/{alert['id']}/ack", data=b'{"kind": "dent"}', method="POST")
+        request.add_header("Content-Type", "application/json")
+        urllib.request.urlopen(request, timeout=60).close()
+    finally:
+        proc.kill()  # SIGKILL: no shutdown, no flush
+        proc.wait(20)
+    proc, url = start()
+    try:
+        assert get(f"{url}/v1/alerts/{alert['id']}")["acknowledged_kind"] == "dent"
+    finally:
+        proc.terminate()
+        proc.wait(20)

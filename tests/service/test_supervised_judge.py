@@ -1,6 +1,7 @@
 """A supervised run beside the unsupervised one: regions are stored with the type it names, and regions it does
 not explain raise a "new kind" alert naming their frames."""
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from aoikit.cli import app
+from aoikit.data.fingerprint import file_sha256, load_good_images, save_good_images
+from aoikit.data.open import open_dataset
 from aoikit.errors import AoikitError
 from aoikit.runs import load_run
 from aoikit.service.inspector import FrameMeta
+from aoikit.service.server import open_inspector
+from aoikit.service.settings import ServiceConfig
 from aoikit.service.supervised_judge import UNEXPLAINED, SupervisedJudge
 
 CONFIG = (
@@ -53,3 +58,19 @@ def test_only_a_supervised_run_names_types(runs: dict[str, Any], supervised_run:
         SupervisedJudge(load_run(runs["ssim_ae"][0]))  # type: ignore[arg-type]
     with pytest.raises(AoikitError, match="support"):
         SupervisedJudge(load_run(supervised_run), support=5, window=2)  # type: ignore[arg-type]
+
+
+def test_a_supervised_run_of_another_dataset_is_refused_with_one_line(
+    runs: dict[str, Any], supervised_run: Path, labelled: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    data = labelled(tmp_path / "data")  # the supervised run's dataset, written again
+    assert load_good_images(supervised_run) == {file_sha256(s.path) for s in open_dataset(data).train}
+    served, db = tmp_path / "served", f"sqlite:///{tmp_path / 'r.db'}"
+    shutil.copytree(runs["ssim_ae"][0], served)
+    save_good_images(served, sorted(served.glob("model/*")))  # a run that learned from other files
+    result = CliRunner().invoke(app, ["serve", "--run", str(served), "--supervised", str(supervised_run), "--db", db])
+    assert result.exit_code == 2 and result.output.count("aoikit: error:") == 1, result.output
+    assert "trained on another dataset (no good image in common with" in result.output
+    save_good_images(served, sorted((data / "good").iterdir()))  # one that learned from the line's good parts
+    with open_inspector(served, db, ServiceConfig(supervised=supervised_run), tmp_path / "im", threads=1) as inspector:
+        assert isinstance(inspector.judge, SupervisedJudge)

@@ -8,9 +8,14 @@ reviewer keeps one label per defect. A matched ground-truth region is *found*; a
 
 Edits: one *add* per missed region, one *delete* per false region, and one *box move* per match
 whose box IoU is < 0.5. Drawing from scratch costs one add per ground-truth region.
+
+:func:`simulate_review` is the reviewer of the supervised routes and the line loop: a pre-label region that
+touches the ground truth is kept, any other deleted, and a ground-truth region that no kept region touches is
+drawn from the ground truth; the corrected mask is what a model then learns from.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -69,3 +74,36 @@ def _summary(gt: int, pred: int, found: int, moves: int, good_images: int) -> di
         "edits": missed + false + moves,
         "edits_from_scratch": gt,
     }
+
+
+@dataclass(frozen=True)
+class Review:
+    """A simulated review of one image's pre-labels: the corrected mask and the regions kept, deleted and drawn;
+    ``from_scratch``: the regions a person would draw without pre-labels (one per ground-truth region)."""
+
+    mask: np.ndarray
+    kept: int
+    deleted: int
+    drawn: int
+    from_scratch: int
+
+    @property
+    def edits(self) -> int:
+        """Deletions and drawings: what the review cost."""
+        return self.deleted + self.drawn
+
+
+def simulate_review(regions: Sequence[Region], truth: np.ndarray) -> Review:
+    """Review ``regions`` against the bool ground-truth mask ``truth``: keep those touching it, delete the others,
+    draw each ground-truth region (8-connected) that no kept region touches."""
+    truth = np.asarray(truth, dtype=bool)
+    height, width = truth.shape
+    kept = [r for r in regions if (r.paste(height, width) & truth).any()]
+    mask = np.zeros_like(truth, dtype=bool)
+    for region in kept:
+        mask |= region.paste(height, width)
+    count, labels = cv2.connectedComponents(truth.astype(np.uint8), connectivity=8)
+    drawn = [labels == k for k in range(1, count) if not mask[labels == k].any()]
+    for component in drawn:
+        mask |= component
+    return Review(mask, len(kept), len(regions) - len(kept), len(drawn), count - 1)

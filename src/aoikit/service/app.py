@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
-from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from aoikit.errors import AoikitError
+from aoikit.service.alert_routes import alert_router
+from aoikit.service.api_params import RowId
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.inspector import FrameMeta, Inspector
 from aoikit.service.store import Inspection, InspectionFilter
@@ -36,7 +37,6 @@ STATIC = Path(__file__).with_name("static")
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
-RowId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
 MAX_OFFSET = 1_000_000_000
 """Deepest page offset of a listing (larger ones are 422: no database need take them)."""
 IGNORED_FIELDS = ("token",)
@@ -153,6 +153,8 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
         if not await run_in_threadpool(store.close_alert, alert_id, datetime.now(UTC)):
             raise HTTPException(404, f"no open alert {alert_id}")
         return {"id": alert_id, "status": "closed"}
+
+    app.include_router(alert_router(inspector))
 
     @app.get("/v1/rate")
     async def rate(

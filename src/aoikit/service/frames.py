@@ -15,6 +15,9 @@ SIGNATURES = {
     b"MM\x00*": "TIFF",
 }
 """Leading bytes of each accepted image type and the Pillow format that reads it."""
+MEDIA = {"PNG": ("image/png", ".png"), "JPEG": ("image/jpeg", ".jpg"), "BMP": ("image/bmp", ".bmp"),
+         "TIFF": ("image/tiff", ".tif")}  # fmt: skip
+"""Each Pillow format's media type and file suffix."""
 
 
 class FrameError(AoikitError):

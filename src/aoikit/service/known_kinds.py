@@ -79,11 +79,16 @@ def describe_frames(detector: Detector, samples: Sequence[Sample], min_area: int
 
 
 def fit_known_kinds(
-    frames: Sequence[FrameRegions], k: int = 3, far_rate: float = 0.01, per_kind: bool = False
+    frames: Sequence[FrameRegions],
+    k: int = 3,
+    far_rate: float = 0.01,
+    per_kind: bool = False,
+    model_version: str | None = None,
 ) -> KnownKinds:
-    """Known kinds from described labelled frames (all their regions, each under its own kind)."""
+    """Known kinds from described labelled frames (all their regions, each under its own kind), recorded as of the
+    model ``model_version``."""
     rows = [f.descriptors for f in frames if len(f.descriptors)]
     descriptors = np.concatenate(rows) if rows else np.zeros((0, len(FEATURES)))
     kinds = [kind for f in frames for kind in f.kinds]
     groups = [f.frame for f in frames for _ in f.kinds]
-    return KnownKinds(k, far_rate, per_kind).fit(descriptors, kinds, groups)
+    return KnownKinds(k, far_rate, per_kind, model_version).fit(descriptors, kinds, groups)

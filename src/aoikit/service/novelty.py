@@ -104,14 +104,19 @@ class KnownKinds:
         k: neighbours averaged in a distance.
         far_rate: share of held-out known regions allowed beyond the threshold (per kind, or over all).
         per_kind: calibrate one threshold per kind instead of one for all.
+        model_version: the version of the model whose regions these are (None: not recorded); the service refuses
+            known kinds of another model.
     """
 
-    def __init__(self, k: int = 3, far_rate: float = 0.01, per_kind: bool = False) -> None:
+    def __init__(
+        self, k: int = 3, far_rate: float = 0.01, per_kind: bool = False, model_version: str | None = None
+    ) -> None:
         if k < 1 or not 0.0 < far_rate < 1.0:
             raise AoikitError(f"need k ≥ 1 and 0 < far_rate < 1, got k={k}, far_rate={far_rate}")
         self.k = k
         self.far_rate = far_rate
         self.per_kind = per_kind
+        self.model_version = model_version
 
     def fit(self, descriptors: np.ndarray, kinds: Sequence[str], groups: Sequence[Hashable]) -> Self:
         """Learn known regions; ``groups`` names each region's frame (regions of one frame are held out together)."""
@@ -208,6 +213,7 @@ class KnownKinds:
             "k": self.k,
             "far_rate": self.far_rate,
             "per_kind": self.per_kind,
+            "model_version": self.model_version,
             "thresholds": self.thresholds_,
             "regions": [
                 {"kind": kind, "group": group, "descriptor": [float(v) for v in row]}
@@ -222,7 +228,13 @@ class KnownKinds:
             if data["format"] != FORMAT or list(data["features"]) != list(FEATURES):
                 raise AoikitError(f"known kinds of format {data['format']!r} with other features; refit them")
             regions = data["regions"]
-            known = cls(int(data["k"]), float(data["far_rate"]), bool(data.get("per_kind", False)))
+            version = data.get("model_version")
+            known = cls(
+                int(data["k"]),
+                float(data["far_rate"]),
+                bool(data.get("per_kind", False)),
+                None if version is None else str(version),
+            )
             descriptors = np.asarray([r["descriptor"] for r in regions], dtype=np.float64)
             return known.fit(descriptors, [r["kind"] for r in regions], [r["group"] for r in regions])
         except (KeyError, TypeError, ValueError) as exc:

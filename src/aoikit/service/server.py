@@ -7,6 +7,7 @@ from pathlib import Path
 
 import uvicorn
 
+from aoikit.data.fingerprint import check_same_data
 from aoikit.detector import Detector
 from aoikit.errors import AoikitError
 from aoikit.export import AUTO, is_export, resolve_backend
@@ -57,10 +58,10 @@ def open_inspector(
         threads: torch and onnxruntime CPU threads (default: every core).
     """
     config = config or ServiceConfig()
-    judge = judge or novelty_judge(config, device)
     configure_runtime(threads)
     detector = serving_detector(run, device)
-    model = ModelInfo(detector.config.model, model_version(run if is_export(run) else run / "model"), detector.backend)
+    model = ModelInfo(detector.config.model, run_version(run), detector.backend)
+    judge = judge or novelty_judge(config, run, device)
     store = ResultStore.open(db or default_db(run))
     blobs = BlobStore(images or run / "inspections" / "images")
     inspector = Inspector(detector, store, blobs, model, config, judge)
@@ -84,19 +85,35 @@ def serving_detector(run: Path, device: str = "cpu") -> Detector:
         return detector
 
 
-def novelty_judge(config: ServiceConfig, device: str = "cpu") -> RegionJudge | None:
-    """A judge of new kinds on the known kinds or the supervised run ``config`` names (None when it names none).
+def run_version(run: Path) -> str:
+    """The version of the model of a run or export folder (:func:`model_version`), as results and known kinds name
+    it."""
+    return model_version(run if is_export(run) else run / "model")
+
+
+def novelty_judge(config: ServiceConfig, run: Path, device: str = "cpu") -> RegionJudge | None:
+    """A judge of new kinds for the detector of ``run``, on the known kinds or the supervised run ``config`` names
+    (None when it names none).
 
     Raises:
-        AoikitError: the file cannot be read or holds no known kinds of this version, or the run is no
-            calibrated supervised run.
+        AoikitError: the file cannot be read, holds no known kinds of this version or was made with another run's
+            model; or the supervised run is not a calibrated supervised run, or learned from another dataset.
     """
     support, window = config.new_kind_support, config.new_kind_window
     if config.supervised is not None:
+        check_same_data(run, config.supervised, "the supervised run was")
         return SupervisedJudge(load_run(config.supervised, device), support, window)
     if config.known_kinds is None:
         return None
-    return NoveltyJudge(KnownKinds.load(config.known_kinds), support, window)
+    known = KnownKinds.load(config.known_kinds)
+    version = run_version(run)
+    if known.model_version != version:
+        made = f"model {known.model_version}" if known.model_version else "a model it does not record"
+        raise AoikitError(
+            f"{config.known_kinds}: known kinds of {made}, not of this run's model {version}; "
+            f"write them for this run with 'aoikit known-kinds --run {run}'"
+        )
+    return NoveltyJudge(known, support, window)
 
 
 def api_key_for(host: str, api_key: str | None) -> tuple[str | None, bool]:

@@ -20,9 +20,9 @@ def region_json(region: Region) -> dict[str, Any]:
 
 
 def inspection_links(inspection_id: str) -> dict[str, str]:
-    """Where an inspection, its anomaly map and its overlay are served."""
+    """Where an inspection, its frame as sent, its anomaly map and its overlay are served."""
     base = f"/v1/inspections/{inspection_id}"
-    return {"self": base, "map": f"{base}/map.png", "overlay": f"{base}/overlay.png"}
+    return {"self": base, "image": f"{base}/image", "map": f"{base}/map.png", "overlay": f"{base}/overlay.png"}
 
 
 def inspection_json(row: Inspection) -> dict[str, Any]:
@@ -62,5 +62,7 @@ def alert_json(alert: Alert, frames: list[str]) -> dict[str, Any]:
         "details": alert.details,
         "delivery": alert.delivery,
         "attempts": alert.attempts,
+        "acknowledged_at": None if alert.acknowledged_at is None else alert.acknowledged_at.isoformat(),
+        "acknowledged_kind": alert.acknowledged_kind,
         "frames": [{"id": f, "links": inspection_links(f)} for f in frames],
     }

@@ -35,6 +35,7 @@ function showModel(health) {
 
 function showAlerts(alerts) {
   const box = document.getElementById("alerts");
+  if (box.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return; // being typed in
   box.replaceChildren();
   document.getElementById("alert-count").textContent = `(${alerts.length})`;
   if (!alerts.length) box.append(el("p", { class: "empty" }, "No open alerts."));
@@ -42,6 +43,7 @@ function showAlerts(alerts) {
     const card = el("div", { class: "alert", "data-testid": "alert", "data-kind": alert.kind });
     card.append(el("div", {}, alert.message));
     card.append(el("div", { class: "meta" }, `${alert.kind} · ${when(alert.created_at)} · webhook ${alert.delivery}`));
+    card.append(acknowledgement(alert));
     const frames = el("div", { class: "frames" });
     for (const frame of alert.frames.slice(0, 12)) {
       const link = el("a", { href: frame.links.self, target: "_blank" });
@@ -51,6 +53,29 @@ function showAlerts(alerts) {
     card.append(frames);
     box.append(card);
   }
+}
+
+function acknowledgement(alert) {
+  // A form to acknowledge the alert and name the kind it shows; the acknowledgement stored so far beside it.
+  const form = el("form", { class: "ack", "data-testid": "ack-form" });
+  const kind = el("input", { name: "kind", placeholder: "kind (e.g. scratch)", pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]*",
+                             maxlength: "100", "data-testid": "ack-kind" });
+  if (alert.acknowledged_kind) kind.value = alert.acknowledged_kind;
+  form.append(kind, el("button", { type: "submit", "data-testid": "ack-button" }, "Acknowledge"));
+  const status = alert.acknowledged_at
+    ? `acknowledged ${when(alert.acknowledged_at)}${alert.acknowledged_kind ? " as " + alert.acknowledged_kind : ""}`
+    : "not acknowledged";
+  form.append(el("span", { class: "meta", "data-testid": "ack-status" }, status));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = kind.value.trim() ? { kind: kind.value.trim() } : {};
+    const response = await fetch(`/v1/alerts/${alert.id}/ack`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    if (!response.ok) form.lastChild.textContent = `not stored (${response.status})`;
+    else refresh();
+  });
+  return form;
 }
 
 function showRate(rate) {

@@ -155,6 +155,25 @@ class ResultStore:
             alert.open_key, alert.closed_at = None, when
             return True
 
+    def acknowledge_alert(self, alert_id: str, kind: str | None, when: datetime) -> bool:
+        """Record that a person looked at alert ``alert_id`` at ``when`` and named its ``kind`` (None: not named);
+        False if there is no such alert."""
+        query = update(Alert).where(Alert.id == alert_id)
+        with self.engine.begin() as connection:
+            done = connection.execute(query.values(acknowledged_at=when, acknowledged_kind=kind))
+            return done.rowcount == 1
+
+    def alert(self, alert_id: str) -> AlertView | None:
+        """Alert ``alert_id`` with the frames it names."""
+        views = self._views(select(Alert).where(Alert.id == alert_id))
+        return views[0] if views else None
+
+    def get_many(self, inspection_ids: Sequence[str]) -> list[Inspection]:
+        """The stored inspections among ``inspection_ids``, oldest first."""
+        query = select(Inspection).where(Inspection.id.in_(list(inspection_ids)))
+        with self._session() as session:
+            return list(session.scalars(query.order_by(Inspection.created_at, Inspection.id)))
+
     def set_delivery(self, alert_id: str, delivery: str, attempts: int) -> None:
         """Record how delivering alert ``alert_id`` to the webhook went (``attempts`` more POSTs) and free its
         claim; an alert delivered already stays delivered."""

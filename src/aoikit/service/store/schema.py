@@ -78,7 +78,8 @@ class Alert(Base):
 
     ``delivery`` is "none" (no webhook), "pending", "delivered" or "failed"; ``attempts`` counts the webhook POSTs
     recorded. While a process POSTs a pending alert it holds it until ``claimed_until`` (see
-    :mod:`aoikit.service.webhook`).
+    :mod:`aoikit.service.webhook`). A person who has looked at it sets ``acknowledged_at`` and may name the kind
+    of anomaly it shows (``acknowledged_kind``); the last acknowledgement counts.
     """
 
     __tablename__ = "alerts"
@@ -94,6 +95,8 @@ class Alert(Base):
     delivery: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_kind: Mapped[str | None] = mapped_column(String(NAME), default=None)
 
 
 class AlertFrame(Base):

@@ -1,16 +1,16 @@
 """Pictures on demand: a frame's map and overlay are drawn when first asked for (empty until then), and each
 result keeps the model's own time.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
