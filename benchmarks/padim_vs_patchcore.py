@@ -40,7 +40,7 @@ def padim_maps(detector: PatchCoreDetector, train: list[np.ndarray], test: list[
         mean = x.mean(1, keepdim=True)
         centred = x - mean
         cov = centred.transpose(1, 2) @ centred / (n - 1) + 0.01 * torch.eye(c, dtype=torch.float64)
-        precision = torch.linalg.inv(cov)
+        precision = torch.cholesky_inverse(torch.linalg.cholesky(cov))
         maps = []
         for image in test:
             working, transform = detector._prepare(image)

@@ -1,8 +1,8 @@
 """Load on ``aoikit serve`` over loopback, then a kill -9 mid-load: throughput, latency, and lost or doubled results.
 
 Usage: ``python benchmarks/serve_load.py [--clients 4] [--seconds 30] [--db URL] [--out DIR]``.
-For each model (SSIM-AE at 512², GANomaly-SSIM-SSIM at 128²; untrained networks calibrated on synthetic
-good frames, which costs the same per frame as trained ones), it starts ``aoikit serve`` on a free loopback
+For each model (SSIM-AE at 512², GANomaly-SSIM-SSIM at 128², PatchCore at 256²; untrained networks calibrated on
+synthetic good frames, which costs the same per frame as trained ones), it starts ``aoikit serve`` on a free loopback
 port and lets N client threads POST unique frames (8-bit BMP, an ``Idempotency-Key`` each) for the given
 time, timing every answer. Then a second round: half-way through, the server is killed with SIGKILL and
 started again on the same port and database; clients retry what was not acknowledged, with the same key.
@@ -35,6 +35,8 @@ from PIL import Image
 from aoikit.config import RunConfig, save_config
 from aoikit.detector import Detector, DetectorConfig
 from aoikit.models.ganomaly.detector import GANomalyDetector, GANomalyDetectorConfig
+from aoikit.models.patchcore.config import PatchCoreConfig
+from aoikit.models.patchcore.detector import PatchCoreDetector
 from aoikit.models.ssim_ae.detector import SSIMAEDetector, SSIMAEDetectorConfig
 from aoikit.service.store import InspectionFilter, ResultStore
 
@@ -46,8 +48,9 @@ MODELS: dict[str, tuple[type[Detector], DetectorConfig, int]] = {
         GANomalyDetectorConfig(model="ganomaly-ssim-ssim", model_config={"ngf": 16, "ndf": 16}),
         128,
     ),
+    "PatchCore 256²": (PatchCoreDetector, PatchCoreConfig(), 256),
 }
-DEFAULT_MODELS = ("SSIM-AE 512²", "GANomaly-SSIM-SSIM 128²")
+DEFAULT_MODELS = ("SSIM-AE 512²", "GANomaly-SSIM-SSIM 128²", "PatchCore 256²")
 
 
 def cpu_line() -> str:
@@ -70,11 +73,16 @@ def texture(size: int, seed: int) -> np.ndarray:
 
 
 def make_run(name: str, folder: Path) -> Path:
-    """An untrained network of ``name`` calibrated on synthetic good frames, saved as a run."""
+    """An untrained network of ``name`` calibrated on synthetic good frames, saved as a run (PatchCore, which
+    trains nothing: fitted on 64 synthetic frames, a bank of 6,554 vectors as on screw)."""
     cls, config, size = MODELS[name]
     torch.manual_seed(0)
-    detector = cls.from_model(cls(config).build_model(), config).calibrate([texture(size, s) for s in range(6)])
-    detector.save(folder / "model")
+    calibration = [texture(size, s) for s in range(6)]
+    if cls is PatchCoreDetector:
+        detector = cls(config).fit([texture(size, 100 + s) for s in range(64)], calibration, folder)
+    else:
+        detector = cls.from_model(cls(config).build_model(), config).calibrate(calibration)
+        detector.save(folder / "model")
     save_config(RunConfig(detector=config), folder / "config.yaml")
     return folder
 
