@@ -160,6 +160,18 @@ def evaluate(
 
 @app.command()
 @friendly
+def report(
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RUN/eval/report.html).")] = None,
+) -> None:
+    """One self-contained HTML page from what 'aoikit evaluate' wrote: metrics, ROC, panels, calibration, config."""
+    from aoikit.evaluation.html_report import write_report_html
+
+    typer.echo(f"report: {write_report_html(run, out)}")
+
+
+@app.command()
+@friendly
 def sweep(config: Annotated[Path, typer.Argument(help="Study YAML (see configs/ssim_ae_study.yaml).")]) -> None:
     """Train and evaluate a grid of runs, skipping finished ones; write tables and the window figure."""
     from aoikit.sweep.study import load_study, run_study, write_outputs
