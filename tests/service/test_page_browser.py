@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from aoikit.models.onnx_backend import onnx_available
 from aoikit.service.inspector import FrameMeta
 
 pytestmark = pytest.mark.browser
@@ -65,7 +66,8 @@ def test_the_page_shows_inspections_rate_and_alerts(
         lambda d: all(d.execute_script("return arguments[0].naturalWidth", f) == 64 for f in frames)
     )
     assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="rate-bar"]')
-    assert "backend torch" in browser.find_element(By.CSS_SELECTOR, '[data-testid="model"]').text
+    backend = "onnxruntime" if onnx_available() else "torch"  # serve runs the network in onnxruntime where it can
+    assert f"backend {backend}" in browser.find_element(By.CSS_SELECTOR, '[data-testid="model"]').text
     browser.save_screenshot(str(tmp_path / "page.png"))
 
 
