@@ -94,7 +94,7 @@ class PatchCoreDetector(Detector):
         self.model_, self.bank_ = model.eval(), features[chosen].contiguous()
         self.fit_ = {"patches": count, "candidates": len(features), "bank": size,
                      "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
-        self._distance = BankDistance(self.model_, self.bank_)
+        self._distance = BankDistance(self.model_, self.bank_).to(self.device)
 
     def _pretrained(self) -> PatchFeatures:
         """The feature network with the packaged ImageNet weights; records their source."""
@@ -125,7 +125,7 @@ class PatchCoreDetector(Detector):
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float | None]:
         batch = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None]
         with torch.inference_mode():
-            network = self._onnx if self._onnx is not None else self._distance.to(self.device)
+            network = self._onnx if self._onnx is not None else self._distance
             distance = network(batch.to(self.device if self._onnx is None else "cpu"))
         assert isinstance(distance, Tensor)
         amap = cv2.resize(
@@ -139,7 +139,14 @@ class PatchCoreDetector(Detector):
         """Features and nearest-bank distances as one ONNX graph, batch, height and width dynamic."""
         self._check_fitted()
         example = torch.zeros(1, 1, self.config.image_size, self.config.image_size)
-        return export_graph(BankDistance(self.model_, self.bank_).eval(), example, "x", ["distance"], spatial=True)
+        return export_graph(self._distance.eval(), example, "x", ["distance"], spatial=True)
+
+    def to(self, device: str | torch.device) -> Self:
+        """Run inference on ``device``; the bank moves with the network."""
+        super().to(device)
+        if hasattr(self, "_distance"):
+            self._distance.to(self.device)
+        return self
 
     def use_backend(self, backend: str, graph: bytes | None = None, threads: int | None = None) -> Self:
         check_backend(backend, self.device)

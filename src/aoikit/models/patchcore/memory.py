@@ -5,6 +5,8 @@ chosen so far) on a Johnson-Lindenstrauss random projection of the features, whi
 and makes each step cheaper. Distances to the bank are exact, computed in chunks so memory stays bounded.
 """
 
+import os
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -27,8 +29,6 @@ def available_memory() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    import os
-
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
