@@ -13,7 +13,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from fastapi.exceptions import RequestValidationError
@@ -114,6 +114,23 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class SameOriginChanges:
+    """Answers 403 to a request that may change something (not GET or HEAD) whose ``Origin`` header names another
+    site than its ``Host``: a page of another site cannot make a browser change anything here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin and urlsplit(origin).netloc != headers.get("host"):
+                await _refuse(403, "requests from another site's page are refused", scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _refuse(status: int, detail: str, scope: Scope, receive: Receive, send: Send) -> None:

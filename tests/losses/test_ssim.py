@@ -126,3 +126,16 @@ def test_rejects_bad_shapes() -> None:
         ssim_map(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 9))
     with pytest.raises(ValueError):
         ssim_map(torch.rand(1, 1, 4, 4), torch.rand(1, 1, 4, 4), window_size=11)
+
+
+@pytest.mark.parametrize("window_size", [7, 11, 15])
+def test_one_image_in_inference_mode_takes_opencv_to_the_same_map(window_size: int) -> None:
+    a, b = _pair(40, seed=4)
+    x, y = _t(a), _t(b)
+    with torch.inference_mode():
+        one = ssim_map(x, y, window_size=window_size)  # one float32 image: OpenCV
+        batched = ssim_map(torch.cat([x, y]), torch.cat([y, x]), window_size=window_size)[:1]  # torch's convolutions
+    assert one.shape == x.shape and one.dtype == torch.float32
+    np.testing.assert_allclose(one.numpy(), batched.numpy(), atol=2e-4)  # float32 rounding of E[x²] − E[x]²
+    np.testing.assert_allclose(one[0, 0].numpy(), _reference_map(a, b, window_size), atol=2e-4)
+    np.testing.assert_allclose(one.numpy(), ssim_map(x, y, window_size=window_size).numpy(), atol=2e-4)

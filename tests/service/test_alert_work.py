@@ -23,6 +23,7 @@ def alerted(open_service: Callable[..., Any], bad_png: Callable[[int], bytes]) -
     as sent."""
     inspector = open_service("ssim_ae", alert_window=3, false_alarm_rate=0.01)
     sent = {inspector.inspect(bad_png(seed), FrameMeta(camera="cam1"), "api")[0].id: bad_png(seed) for seed in range(3)}
+    inspector.settle()
     [view] = inspector.store.alerts()
     frames = [sent[i] for i in sent if i in view.frames]
     assert len(frames) >= 2
@@ -40,6 +41,7 @@ def test_an_alert_is_acknowledged_with_its_kind_and_shown(alerted: tuple[TestCli
     [listed] = api.get("/v1/alerts").json()["items"]
     assert listed["acknowledged_kind"] == "scratch_neck" and listed["acknowledged_at"] is not None
     assert api.get(f"/v1/alerts/{alert['id']}").json() == listed
+    inspector.settle()
     [view] = inspector.store.alerts()
     assert view.alert.acknowledged_kind == "scratch_neck"  # stored, not only answered
     assert api.post(f"/v1/alerts/{alert['id']}/ack").json()["acknowledged_kind"] is None  # looked at, not named
@@ -59,6 +61,7 @@ def test_bad_acknowledgements_are_refused_and_change_nothing(
     path: str, body: dict[str, Any], status: int, alerted: tuple[TestClient, Any, list[bytes]]
 ) -> None:
     api, inspector, _ = alerted
+    inspector.settle()
     [view] = inspector.store.alerts()
     answer = api.post(path.replace("ALERT", view.alert.id), json=body)
     assert answer.status_code == status and "detail" in answer.json()
@@ -81,6 +84,7 @@ def test_alert_frames_writes_a_folder_prelabel_takes(
     alerted: tuple[TestClient, Any, list[bytes]], runs: dict[str, Any], tmp_path: Path
 ) -> None:
     _, inspector, sent = alerted
+    inspector.settle()
     [view] = inspector.store.alerts()
     db, out = str(inspector.store.engine.url), tmp_path / "task"
     args = ["alert-frames", "--db", db, "--images", str(inspector.blobs.root), "--alert", view.alert.id]

@@ -29,9 +29,9 @@ def test_binomial_tail_matches_the_sum_of_the_probabilities() -> None:
 
 
 def test_the_test_needs_more_anomalies_than_good_parts_give() -> None:
-    assert rate_test([False] * 198 + [True] * 2, 0.01).p_value > 0.5  # the expected 1 %
-    assert rate_test([False] * 190 + [True] * 10, 0.01).p_value < 1e-3
-    assert rate_test([], 0.01).p_value == 1.0
+    assert rate_test(2, 200, 0.01).p_value > 0.5  # the expected 1 %
+    assert rate_test(10, 200, 0.01).p_value < 1e-3
+    assert rate_test(0, 0, 0.01).p_value == 1.0
 
 
 def desk(store: ResultStore, raised: list[tuple[Alert, list[str]]], window: int = 50) -> AlertDesk:
@@ -100,9 +100,11 @@ def test_a_judge_sees_anomalous_frames_only_and_its_new_kinds_are_alerts(
     inspector.judge = judge
     good = runs["ssim_ae"][1][0]
     inspector.inspect(good, FrameMeta(camera="c"), "api")
+    inspector.settle()
     assert judge.calls == []
     first, _ = inspector.inspect(bad_png(1), FrameMeta(camera="c"), "api")
     second, _ = inspector.inspect(bad_png(2), FrameMeta(camera="c"), "api")
+    inspector.settle()  # the checks run after the answer, in frame order
     image, analysis, regions, frame = judge.calls[0]
     assert image.shape == (64, 64) and analysis.maps and regions and regions[0].area > 100
     assert [call[3] for call in judge.calls] == [first.id, second.id] and frame == first.id
@@ -173,6 +175,7 @@ def test_alerts_raised_by_the_service_reach_the_webhook_and_record_the_delivery(
     inspector = open_service("ssim_ae", webhook=hook_server.url, webhook_backoff=0.01, alert_window=10)
     for seed in range(3):
         inspector.inspect(bad_png(seed), FrameMeta(camera="c"), "api")
+    inspector.settle()
     inspector.webhook.close()
     [view] = inspector.store.alerts()
     assert (view.alert.delivery, view.alert.attempts) == ("delivered", 2)

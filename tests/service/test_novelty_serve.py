@@ -38,6 +38,7 @@ def test_an_export_folder_is_served_through_onnxruntime_and_new_kinds_become_ale
         first, _ = inspector.inspect(bad_png(1), FrameMeta(camera="c"), "api")
         second, _ = inspector.inspect(bad_png(2), FrameMeta(camera="c"), "api")
         assert first.backend == "onnxruntime" and second.anomalous
+        inspector.settle()
         views = [v for v in inspector.store.alerts() if v.alert.kind == "new_kind"]
     assert len(views) == 1 and views[0].frames == sorted([first.id, second.id])
     assert views[0].alert.details["frames"] == [first.id, second.id]

@@ -64,6 +64,8 @@ def test_listing_pages_newest_first_and_filters_by_time_decision_and_camera(db_u
     assert store.inspections(InspectionFilter(anomalous=True), 50)[1] == 3
     assert store.inspections(InspectionFilter(camera="cam2", anomalous=False), 50)[1] == 4
     assert [a for _, a in store.recent("cam1", 3)] == [True, True, False]  # minutes 9, 7, 5
+    assert store.window_counts("cam1", 3) == (3, 2) and store.window_counts("cam1", 50) == (5, 2)
+    assert store.window_counts("none", 3) == (0, 0)
     assert len(store.decisions_since(T0 + timedelta(minutes=8))) == 2
     store.close()
 

@@ -44,10 +44,12 @@ def test_regions_are_named_and_unexplained_ones_alert_with_their_frames(
     dark = [inspector.inspect(kind_png("dark", 300 + i), FrameMeta(camera="c"), "api")[0] for i in range(3)]
     assert all(row.anomalous and row.regions for row in dark)
     assert {region["class_name"] for row in dark for region in row.regions} == {"dark"}
+    inspector.settle()
     assert not [v for v in inspector.store.alerts() if v.alert.kind == "new_kind"]
 
     bright = [inspector.inspect(kind_png("bright", 400 + i), FrameMeta(camera="c"), "api")[0] for i in range(2)]
     assert all(UNEXPLAINED in {region["class_name"] for region in row.regions} for row in bright)
+    inspector.settle()
     [view] = [v for v in inspector.store.alerts() if v.alert.kind == "new_kind"]
     assert sorted(view.frames) == sorted(row.id for row in bright)
     assert view.alert.details["known_types"] == ["dark"]

@@ -32,6 +32,7 @@ def alert_router(inspector: Inspector) -> APIRouter:
     store = inspector.store
 
     async def found(alert_id: str) -> AlertView:
+        await run_in_threadpool(inspector.settle)  # every frame answered here is checked
         view = await run_in_threadpool(store.alert, alert_id)
         if view is None:
             raise HTTPException(404, f"no alert {alert_id}")

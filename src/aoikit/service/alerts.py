@@ -50,10 +50,10 @@ class RateTest:
         return self.anomalous / self.frames if self.frames else 0.0
 
 
-def rate_test(decisions: Sequence[bool], expected: float) -> RateTest:
-    """Test a window of decisions (True: anomalous) against the rate ``expected`` on good parts."""
-    k, n = int(sum(decisions)), len(decisions)
-    return RateTest(k, n, expected, binomial_tail(k, n, expected))
+def rate_test(anomalous: int, frames: int, expected: float) -> RateTest:
+    """Test a window of ``frames`` decisions, ``anomalous`` of them anomalous, against the rate ``expected`` on good
+    parts."""
+    return RateTest(anomalous, frames, expected, binomial_tail(anomalous, frames, expected))
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ class AlertDesk:
 
     def check_rate(self, camera: str) -> RateTest:
         """Test ``camera``'s window; open or close its rate alert as the test says."""
-        recent = self.store.recent(camera, self.window)
-        test = rate_test([a for _, a in recent], self.expected_rate)
+        frames, anomalous = self.store.window_counts(camera, self.window)
+        test = rate_test(anomalous, frames, self.expected_rate)
         open_key = f"rate:{camera}"
         current = self.store.open_alert(open_key)
         if current is None and test.p_value < self.false_alarm_rate:
@@ -129,7 +129,12 @@ class AlertDesk:
             )
             details = {"anomalous": test.anomalous, "frames": test.frames, "expected_rate": self.expected_rate}
             self._raise(
-                "rate", camera, open_key, message, {**details, "p_value": test.p_value}, [i for i, a in recent if a]
+                "rate",
+                camera,
+                open_key,
+                message,
+                {**details, "p_value": test.p_value},
+                [i for i, a in self.store.recent(camera, self.window) if a],
             )
         elif current is not None and test.p_value > CLEAR_P:
             self.store.close_alert(current.id, datetime.now(UTC))

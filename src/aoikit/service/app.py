@@ -9,11 +9,9 @@ off loopback. A browser may change nothing from another site's page: requests th
 """
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -28,9 +26,10 @@ from aoikit.service.alert_routes import alert_router
 from aoikit.service.api_params import RowId
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.inspector import FrameMeta, Inspector
+from aoikit.service.metrics import CountRequests
 from aoikit.service.store import Inspection, InspectionFilter
 from aoikit.service.views import alert_json, inspection_json
-from aoikit.webguard import guard
+from aoikit.webguard import SameOriginChanges, guard
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -60,19 +59,8 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     store, config, metrics = inspector.store, inspector.config, inspector.metrics
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
-
-    @app.middleware("http")
-    async def same_origin_changes(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
-            return JSONResponse({"detail": "requests from another site's page are refused"}, status_code=403)
-        return await call_next(request)
+    app.add_middleware(SameOriginChanges)
+    app.add_middleware(CountRequests, metrics=metrics)
 
     @app.exception_handler(FrameError)
     async def frame_error(request: Request, exc: FrameError) -> JSONResponse:
@@ -145,6 +133,7 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
     async def alerts(
         status: Literal["open", "all"] = "all", limit: Annotated[int, Query(ge=1, le=500)] = 100
     ) -> dict[str, Any]:
+        await run_in_threadpool(inspector.settle)
         views = await run_in_threadpool(store.alerts, status == "open", limit)
         return {"items": [alert_json(v.alert, v.frames) for v in views]}
 
@@ -193,6 +182,7 @@ def make_app(inspector: Inspector, host: str = "127.0.0.1", token: str | None = 
 
     @app.get("/metrics")
     async def prometheus() -> Response:
+        await run_in_threadpool(inspector.settle)
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/")

@@ -1,11 +1,15 @@
-"""One frame in, one stored result out: decode, score, outline regions, commit, then check the alerts.
+"""One frame in, one stored result out: decode, score, outline regions, commit; the alerts are checked after.
 
 The serve API and the folder watcher both go through :class:`Inspector`, so their results land in the same
 store and count towards the same alerts. Durable when :meth:`Inspector.inspect` returns: the frame's file
 (written, fsynced and renamed into place and its folder fsynced, while the model runs), then the result row (one
-committed transaction: SQLite in WAL mode with synchronous=FULL, or PostgreSQL's commit). The map and overlay
-are no part of the answer: :meth:`Inspector.pictures` draws them from the stored frame with the same model when
-they are first asked for, and keeps them.
+committed transaction: SQLite in WAL mode with synchronous=FULL, or PostgreSQL's commit). The answer waits for
+nothing else. The map and overlay are drawn by :meth:`Inspector.pictures` from the stored frame with the same
+model when they are first asked for. The new-kind judge and the rate test run after the answer, on one thread, in
+frame order, in batches (:mod:`aoikit.service.checks`: the judge sees every frame, the rate is tested once per
+camera per batch, on the newest window); :meth:`Inspector.settle` waits for them, so a reader of this process's
+alerts sees every frame it answered. A process killed between the two skips those checks; the rate window is
+tested again at its camera's next frame.
 """
 
 import hashlib
@@ -21,9 +25,10 @@ import numpy as np
 from aoikit.data.image_io import decode_gray, read_gray
 from aoikit.detector import Analysis, Detector
 from aoikit.errors import DataError
-from aoikit.labels.regions import RegionConfig, extract_regions
+from aoikit.labels.regions import Region, RegionConfig, extract_regions
 from aoikit.service.alerts import AlertDesk, RegionJudge, RegionNamer
 from aoikit.service.blobs import BlobStore
+from aoikit.service.checks import AfterAnswer
 from aoikit.service.frames import FrameError, check_frame
 from aoikit.service.metrics import ServiceMetrics
 from aoikit.service.outbox import StoreOutbox
@@ -44,6 +49,16 @@ class FrameMeta:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """A frame answered, as its checks need it."""
+
+    row: Inspection
+    image: np.ndarray
+    analysis: Analysis
+    regions: list[Region]
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """The model the results are made with: its name, a version (the weights' hash) and the inference backend."""
 
@@ -61,7 +76,7 @@ def model_version(model_dir: Path) -> str:
 
 
 WRITERS = 4
-"""Threads that write frames to the blob store while the model runs."""
+"""Threads that write frames to the blob store and look up frame keys while the model runs."""
 
 
 class Inspector:
@@ -110,6 +125,7 @@ class Inspector:
         )
         self._model_lock = threading.Lock()
         self._writer = ThreadPoolExecutor(WRITERS, thread_name_prefix="frame-writer")
+        self._checks = AfterAnswer(self._check_alerts)
 
     def warm_up(self) -> None:
         """Run a blank frame through the model, so the first real frame does not pay for first-call set-up."""
@@ -124,6 +140,7 @@ class Inspector:
 
     def close(self) -> None:
         """Send the alerts still queued for the webhook (briefly), then release the database."""
+        self._checks.close()
         if self.webhook is not None:
             self.webhook.close()
         self._writer.shutdown()
@@ -146,14 +163,13 @@ class Inspector:
         Raises:
             FrameError: the frame is refused (status 413, 415 or 422), or 409: ``frame_key`` names another image.
         """
-        if frame_key is not None and (stored := self.store.by_key(frame_key)) is not None:
-            return _same_frame(stored, hashlib.sha256(data).hexdigest()), False
         start = time.perf_counter()
         check_frame(data, self.config.max_pixels)
         try:
             image = decode_gray(data, "frame")
         except DataError as exc:
             raise FrameError(422, exc.problem) from None
+        stored_row = None if frame_key is None else self._writer.submit(self.store.by_key, frame_key)
         stored_frame = self._writer.submit(self.blobs.put, data)  # made durable while the model runs
         try:
             analysis, score, model_ms = self._analyse(image)
@@ -167,6 +183,8 @@ class Inspector:
                     regions = self.judge.name(image, regions)
         finally:
             image_sha = stored_frame.result()
+        if stored_row is not None and (stored := stored_row.result()) is not None:  # a resent frame
+            return _same_frame(stored, image_sha), False
         row = Inspection(
             id=new_id(),
             created_at=datetime.now(UTC),
@@ -196,11 +214,22 @@ class Inspector:
             return _same_frame(row, image_sha), False
         self.metrics.latency.observe(row.latency_ms / 1000)
         self.metrics.inspections.labels("anomalous" if row.anomalous else "good").inc()
-        test = self.alerts.check_rate(row.camera)
-        self.metrics.anomaly_rate.labels(row.camera).set(test.rate)
-        if row.anomalous and self.judge is not None:
-            self.alerts.new_kinds(row, self.judge.judge(image, analysis, regions, frame=row.id))
+        self._checks.put(Answered(row, image, analysis, regions))
         return row, True
+
+    def settle(self) -> None:
+        """Wait until the alert checks of every frame answered so far are done."""
+        self._checks.settle()
+
+    def _check_alerts(self, answered: list[Answered]) -> None:
+        """The judge's new kinds in each anomalous frame of ``answered``, in order, then the rate test of each
+        camera among them."""
+        for frame in answered:
+            if frame.row.anomalous and self.judge is not None:
+                found = self.judge.judge(frame.image, frame.analysis, frame.regions, frame=frame.row.id)
+                self.alerts.new_kinds(frame.row, found)
+        for camera in dict.fromkeys(frame.row.camera for frame in answered):
+            self.metrics.anomaly_rate.labels(camera).set(self.alerts.check_rate(camera).rate)
 
     def pictures(self, row: Inspection) -> tuple[str, str]:
         """The sha256 names of ``row``'s map and overlay PNGs; drawn from its stored frame when first asked for.

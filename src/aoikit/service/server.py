@@ -1,6 +1,7 @@
 """Put an inspector together from a run folder, and serve it: the parts ``aoikit serve`` and ``aoikit watch`` share."""
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,10 @@ from aoikit.webguard import BoundServer, bind, is_loopback, new_token, server_ur
 log = logging.getLogger(__name__)
 MIN_KEY = 16
 """Shortest API key accepted."""
+SWITCH_INTERVAL = 0.0005
+"""Seconds a Python thread may hold the GIL while another waits for it (Python's default: 0.005). The event loop
+answering a frame waits for the GIL behind the writer and alert-check threads; at the default it waited up to 5 ms
+a frame (docs/RESULTS.md)."""
 
 
 def default_db(run: Path) -> str:
@@ -59,6 +64,7 @@ def open_inspector(
     """
     config = config or ServiceConfig()
     configure_runtime(threads)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     detector = serving_detector(run, device)
     model = ModelInfo(detector.config.model, run_version(run), detector.backend)
     judge = judge or novelty_judge(config, run, device)

@@ -50,9 +50,9 @@ def fitted(images: dict[str, list[np.ndarray]], run_dir: Path) -> GANomalyDetect
 def test_calibration_uses_only_the_validation_images(
     fitted: GANomalyDetector, images: dict[str, list[np.ndarray]]
 ) -> None:
-    val_raw = fitted.raw_scores(images["val"])
-    assert fitted.normalizer_.min_ == pytest.approx(val_raw.min(), rel=1e-6)
-    assert fitted.normalizer_.max_ == pytest.approx(val_raw.max(), rel=1e-6)
+    val_raw = fitted.raw_scores(images["val"])  # in batches: torch's SSIM; one frame at a time: OpenCV's
+    assert fitted.normalizer_.min_ == pytest.approx(val_raw.min(), rel=1e-5)
+    assert fitted.normalizer_.max_ == pytest.approx(val_raw.max(), rel=1e-5)
     np.testing.assert_allclose(fitted.score(images["val"]).min(), 0.0, atol=1e-6)
     assert 0.0 < fitted.image_threshold_ <= 1.0 and fitted.threshold_ > 0.0
 
@@ -129,9 +129,10 @@ def test_matched_intensity_scores_ignore_lighting_drift(images: dict[str, list[n
 def test_a_frame_analysed_with_its_maps_scores_as_the_batch_scorer_does(
     fitted: GANomalyDetector, images: dict[str, list[np.ndarray]]
 ) -> None:
-    """The score of :meth:`analyse` reuses the map of the score's window; it equals the batch scorer's score."""
+    """The score of :meth:`analyse` reuses the map of the score's window; it equals the batch scorer's score (to
+    float32 rounding: one frame's SSIM map comes from OpenCV, a batch's from torch)."""
     test = images["good"][:1] + images["bad"][:1]
     window = fitted.score_config_.window_size
     for windows in ([window], [7, window], [7]):
         raw = [fitted.analyse(im, windows).score for im in test]
-        np.testing.assert_allclose(raw, fitted.raw_scores(test), rtol=1e-6)
+        np.testing.assert_allclose(raw, fitted.raw_scores(test), rtol=1e-5)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy import Engine, case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.sql import ColumnElement, Select
@@ -116,6 +116,20 @@ class ResultStore:
         )
         with self._session() as session:
             return [(i, bool(a)) for i, a in session.execute(query)]
+
+    def window_counts(self, camera: str, count: int) -> tuple[int, int]:
+        """``(frames, anomalous)`` among the newest ``count`` frames of ``camera``, counted by the database."""
+        newest = (
+            select(Inspection.anomalous)
+            .where(Inspection.camera == camera)
+            .order_by(Inspection.created_at.desc(), Inspection.id.desc())
+            .limit(count)
+            .subquery()
+        )
+        query = select(func.count(), func.coalesce(func.sum(case((newest.c.anomalous, 1), else_=0)), 0))
+        with self._session() as session:
+            frames, anomalous = session.execute(query.select_from(newest)).one()
+            return int(frames), int(anomalous)
 
     def decisions_since(self, since: datetime) -> list[tuple[datetime, bool]]:
         """``(created_at, anomalous)`` of every frame from ``since`` on, oldest first."""
