@@ -1,6 +1,6 @@
 """Load on ``aoikit serve`` over loopback, then a kill -9 mid-load: throughput, latency, and lost or doubled results.
 
-Usage: ``python benchmarks/serve_load.py [--clients 4] [--seconds 30] [--db URL] [--out DIR]``.
+Usage: ``python benchmarks/serve_load.py [--clients 1,4,16] [--workers 1,2] [--seconds 30] [--db URL] [--out DIR]``.
 For each model (SSIM-AE at 512², GANomaly-SSIM-SSIM at 128², PatchCore at 256²; untrained networks calibrated on
 synthetic good frames, which costs the same per frame as trained ones), it starts ``aoikit serve`` on a free loopback
 port and lets N client threads POST unique frames (8-bit BMP, an ``Idempotency-Key`` each) for the given
@@ -150,9 +150,10 @@ def client(port: int, frames: Frames, tally: Tally, until: float) -> None:
             tally.model_ms.append(answer.get("model_ms") or float("nan"))
 
 
-def start_server(run: Path, db: str, port: int, images: Path) -> subprocess.Popen[str]:
+def start_server(run: Path, db: str, port: int, images: Path, workers: int) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "aoikit", "serve", "--run", str(run), "--db", db, "--port", str(port)]
-    proc = subprocess.Popen([*command, "--images", str(images)], stdout=subprocess.PIPE, text=True)
+    command += ["--images", str(images), "--workers", str(workers)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if " at http://" not in line:
@@ -194,19 +195,22 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
-def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    run = make_run(name, work / slug(name))
+def run_model(name: str, clients: int, workers: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """One setting: ``clients`` against ``workers`` serving ``name`` (its run made once), then the kill -9 round."""
+    run = work / slug(name) if (work / slug(name) / "model").is_dir() else make_run(name, work / slug(name))
     db = args.db or f"sqlite:///{work / (slug(name) + '.db')}"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     frames = Frames(MODELS[name][2])
-    server = start_server(run, db, port, work / "images")
-    tally, threads, start = load(port, frames, args.clients, args.seconds)
+    server = start_server(run, db, port, work / "images", workers)
+    tally, threads, start = load(port, frames, clients, args.seconds)
     elapsed = finish(threads, start)
     lat = np.asarray(tally.latencies) * 1000
     row: dict[str, Any] = {
         "model": name,
+        "workers": workers,
+        "clients": clients,
         "requests": len(lat),
         "throughput": len(lat) / elapsed,
         "p50": float(np.percentile(lat, 50)),
@@ -214,13 +218,13 @@ def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
         "model_p50": float(np.median(tally.model_ms)),
         "errors": tally.errors,
     }
-    kill_tally, threads, start = load(port, frames, args.clients, args.seconds)
+    kill_tally, threads, start = load(port, frames, clients, args.seconds)
     time.sleep(args.seconds / 2)
     acked_before = len(kill_tally.acked)
     server.send_signal(signal.SIGKILL)
     server.wait()
     restart = time.monotonic()
-    server = start_server(run, db, port, work / "images")
+    server = start_server(run, db, port, work / "images", workers)
     row["restart_s"] = time.monotonic() - restart
     finish(threads, start)
     server.terminate()
@@ -234,7 +238,8 @@ def run_model(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", default="1,4,16", help="comma-separated client counts")
+    parser.add_argument("--workers", default="1", help="comma-separated worker process counts (serve --workers)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each round (at most a few minutes)")
     parser.add_argument("--db", help="results database URL (default: a SQLite file per model in --out)")
     parser.add_argument("--out", type=Path, help="work folder (default: a temporary one)")
@@ -245,18 +250,21 @@ def main() -> None:
     torch.set_num_threads(1)
     work = args.out or Path(tempfile.mkdtemp(prefix="serve-load-"))
     print(f"{cpu_line()}; Python {platform.python_version()}, torch {torch.__version__}; {load_line()}")
-    print(f"{args.clients} clients, {args.seconds:.0f} s per round, untrained networks calibrated on synthetic frames")
-    print(f"database: {args.db or 'SQLite'}; model p50: the server's own model time (model_ms) per answer\n")
-    rows = [run_model(name, args, work) for name in args.models.split(",")]
+    clients, workers = [int(c) for c in args.clients.split(",")], [int(w) for w in args.workers.split(",")]
+    print(f"clients {clients}, workers {workers}, {args.seconds:.0f} s per round, untrained networks calibrated on")
+    print(f"synthetic frames; database: {args.db or 'SQLite'}; model p50: the server's own model time (model_ms)\n")
+    settings = [(name, w, c) for name in args.models.split(",") for w in workers for c in clients]
+    rows = [run_model(name, c, w, args, work) for name, w, c in settings]
     print(f"after the rounds: {load_line()}\n")
     print(
-        "| model | requests | req/s | p50 ms | p99 ms | model p50 ms | acked before kill -9 | restart s | acked in all "
-        "| stored | missing | duplicates | refused tries in the outage |"
+        "| model | workers | clients | requests | req/s | p50 ms | p99 ms | model p50 ms | acked before kill -9 "
+        "| restart s | acked in all | stored | missing | duplicates | refused tries in the outage |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['model']} | {r['requests']} | {r['throughput']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"| {r['model']} | {r['workers']} | {r['clients']} | {r['requests']} | {r['throughput']:.1f} | "
+            f"{r['p50']:.1f} | {r['p99']:.1f} | "
             f"{r['model_p50']:.1f} | "
             f"{r['acked_at_kill']} | {r['restart_s']:.1f} | {r['acked']} | {r['stored']} | {r['missing']} | "
             f"{r['duplicates']} | {r['kill_errors']} |"
