@@ -10,13 +10,15 @@ import torch
 from torch import Tensor, nn
 
 from aoikit.errors import AoikitError
+from aoikit.runtime import check_device
 from aoikit.threads import ThreadGovernor
 
 
 @dataclass
 class CropSchedule:
     """An epoch is ``steps_per_epoch`` batches of ``batch_size`` crops of ``crop_size`` px; the learning rate
-    drops 5× after ``lr_drop`` of the epochs. ``threads=None``: all cores (fewer while the machine is busy)."""
+    drops 5× after ``lr_drop`` of the epochs. ``device``: auto (CUDA when there is one), cpu, cuda or cuda:N.
+    ``threads=None``: all cores (fewer while the machine is busy)."""
 
     epochs: int = 16
     steps_per_epoch: int = 100
@@ -25,9 +27,11 @@ class CropSchedule:
     lr: float = 4e-4
     lr_drop: float = 0.8
     seed: int = 0
+    device: str = "auto"
     threads: int | None = None
 
     def __post_init__(self) -> None:
+        check_device(self.device)
         if min(self.epochs, self.steps_per_epoch, self.batch_size, self.crop_size) < 1:
             raise AoikitError("epochs, steps_per_epoch, batch_size and crop_size must be positive")
         if self.lr <= 0 or not 0 < self.lr_drop <= 1:

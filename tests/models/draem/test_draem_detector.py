@@ -58,7 +58,8 @@ def test_training_resumes_where_it_stopped(tmp_path: Path) -> None:
     resumed = DRAEMDetector(TINY, short).fit(train, val, tmp_path / "cut", resume=True)
     assert [r["epoch"] for r in resumed.history_] == [1, 2]
     assert [r["loss"] for r in resumed.history_] == pytest.approx([r["loss"] for r in straight.history_])
-    a, _ = load_network(tmp_path / "straight" / "last")
+    a, meta = load_network(tmp_path / "straight" / "last")
+    assert meta["runtime"]["device"] == "cpu"  # "auto" on a machine without CUDA, recorded with the weights
     b, _ = load_network(tmp_path / "cut" / "last")
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
@@ -77,6 +78,7 @@ def test_training_resumes_where_it_stopped(tmp_path: Path) -> None:
         ({"detector": {"model": "draem", "image_score": "mean"}}, "image_score"),
         ({"detector": {"model": "draem", "model_config": {"stem": 3}}}, "stem"),
         ({"detector": {"model": "draem"}, "train": {"min_cell": 12}}, "power of 2"),
+        ({"detector": {"model": "draem"}, "train": {"device": "tpu"}}, "unknown device"),
         ({"detector": {"model": "draem"}, "train": {"patches_per_epoch": 8}}, "not an option of the draem family"),
     ],
 )

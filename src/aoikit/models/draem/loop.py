@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
+from tqdm import tqdm
 
 from aoikit.detector import EpochHook
 from aoikit.errors import AoikitError
 from aoikit.models.draem.anomalies import AnomalySynthesizer
 from aoikit.models.draem.loss import draem_loss, focal_loss
 from aoikit.models.draem.network import DRAEM
-from aoikit.runtime import setup_runtime
+from aoikit.runtime import setup_runtime, to_device
 from aoikit.threads import ThreadGovernor
 from aoikit.training.epochs import CropEpochs, CropSchedule
 from aoikit.training.loop import Epochs, fit_epochs
@@ -70,9 +71,10 @@ class DRAEMEpochs(CropEpochs):
         val_images: Sequence[np.ndarray],
         cfg: DRAEMTrainConfig,
         governor: ThreadGovernor,
+        device: torch.device,
     ) -> None:
         super().__init__(model, cfg, governor)
-        self.draem, self.train_images, self.draem_cfg = model, train_images, cfg
+        self.draem, self.train_images, self.draem_cfg, self.device = model, train_images, cfg, device
         self.synth = cfg.synthesizer()
         self.val = validation_set(val_images[: cfg.val_images], cfg, train_images)
 
@@ -80,11 +82,11 @@ class DRAEMEpochs(CropEpochs):
         return _batch(self.train_images, self.draem_cfg, self.synth, self.rng)
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
-        clean, noisy, mask = batch
+        clean, noisy, mask = (to_device(t, self.device) for t in batch)
         return draem_loss(self.draem(noisy), clean, mask)
 
     def validate(self) -> tuple[dict[str, float], float]:
-        val_focal, val_ap = evaluate_synthetic(self.draem, *self.val)
+        val_focal, val_ap = evaluate_synthetic(self.draem, *self.val, device=self.device)
         return {"val_focal": val_focal, "val_ap": val_ap}, val_ap
 
 
@@ -104,10 +106,13 @@ def train_draem(
     ``history.csv`` and ``loss.png``; ``on_epoch`` runs after each epoch is saved. Returns one row per epoch, resumed
     epochs included.
     """
-    governor = setup_runtime("cpu", False, cfg.threads).governor()
-    epochs = DRAEMEpochs(model, train_images, val_images, cfg, governor)
+    runtime = setup_runtime(cfg.device, False, cfg.threads)
+    tqdm.write(f"training on {runtime}")
+    model.to(runtime.device)
+    epochs = DRAEMEpochs(model, train_images, val_images, cfg, runtime.governor(), runtime.device)
+    extra = {**(extra or {}), "runtime": runtime.as_dict()}
     plan = Epochs(
-        Path(out_dir), "draem", cfg.epochs, PLOTTED, "loss / AP", extra or {}, True, on_epoch=on_epoch, desc="draem"
+        Path(out_dir), "draem", cfg.epochs, PLOTTED, "loss / AP", extra, True, on_epoch=on_epoch, desc="draem"
     )
     return fit_epochs(epochs, plan, resume)
 
@@ -140,10 +145,13 @@ def validation_set(
 
 
 @torch.inference_mode()
-def evaluate_synthetic(model: DRAEM, images: torch.Tensor, masks: torch.Tensor, batch: int = 4) -> tuple[float, float]:
-    """Mean focal loss and pixel average precision of the anomaly map on images with known synthetic masks."""
+def evaluate_synthetic(
+    model: DRAEM, images: torch.Tensor, masks: torch.Tensor, batch: int = 4, device: torch.device | None = None
+) -> tuple[float, float]:
+    """Mean focal loss and pixel average precision of the anomaly map on images with known synthetic masks (run on
+    ``device``, default the CPU)."""
     model.eval()
-    logits = torch.cat([model(b).logits for b in images.split(batch)])
+    logits = torch.cat([model(to_device(b, device or torch.device("cpu"))).logits.cpu() for b in images.split(batch)])
     labels = masks.flatten().numpy() > 0.5
     ap = float(average_precision_score(labels, logits.flatten().numpy())) if labels.any() else 0.0
     return float(focal_loss(logits, masks)), ap

@@ -15,7 +15,7 @@ from aoikit.detector import EpochHook
 from aoikit.errors import AoikitError, check_fraction
 from aoikit.models.unet.loss import defect_probability, segmentation_loss
 from aoikit.models.unet.network import SegNet
-from aoikit.runtime import check_device, setup_runtime, to_device
+from aoikit.runtime import setup_runtime, to_device
 from aoikit.threads import ThreadGovernor
 from aoikit.training.epochs import CropEpochs, CropSchedule
 from aoikit.training.loop import Epochs, fit_epochs
@@ -46,14 +46,12 @@ class SegTrainConfig(CropSchedule):
     lr: float = 1e-3
     defect_share: float = 0.5
     val_fraction: float = 0.2
-    device: str = "auto"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 <= self.defect_share <= 1:
             raise AoikitError(f"defect_share must lie in [0, 1], got {self.defect_share}")
         check_fraction(self.val_fraction, "val_fraction")
-        check_device(self.device)
 
 
 class SegEpochs(CropEpochs):
