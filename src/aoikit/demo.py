@@ -47,7 +47,8 @@ def run_demo(out_dir: Path, seed: int = 0) -> DemoResult:
             title = (
                 f"{sample.defect_type}: score {result.pred_score:.2f} (image threshold {detector.image_threshold_:.2f})"
             )
-            save_panel(panel, image, result.reconstruction, result.anomaly_map, detector.threshold_, mask, title=title)
+            recon = result.reconstruction if detector.reconstructs else None
+            save_panel(panel, image, recon, result.anomaly_map, detector.threshold_, mask, title=title)
             panels.append(panel)
     maps = np.stack([r.anomaly_map for r in results])
     scores = np.array([r.pred_score for r in results])

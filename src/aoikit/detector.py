@@ -70,6 +70,8 @@ class Detector(WorkingFrame):
     """How ``aoikit tune`` searches the family (None: it does not)."""
     supervised: ClassVar[bool] = False
     """Whether the family trains on labelled defect images (``fit(..., labelled=...)``) besides good ones."""
+    reconstructs: ClassVar[bool] = True
+    """Whether the analysis holds a reconstruction of the image (False: it holds the image itself)."""
     config_cls: ClassVar[type[DetectorConfig]]
     train_config_cls: ClassVar[type]
     model_: torch.nn.Module

@@ -114,7 +114,8 @@ def predict_paths(
         title = (
             f"{path.name}: score {result.pred_score:.3f} ({verdict}, image threshold {detector.image_threshold_:.3f})"
         )
-        save_panel(panel, image, result.reconstruction, result.anomaly_map, detector.threshold_, title=title)
+        recon = result.reconstruction if detector.reconstructs else None
+        save_panel(panel, image, recon, result.anomaly_map, detector.threshold_, title=title)
         results.append((panel, result.pred_score, result.pred_label))
     return results
 
@@ -144,7 +145,8 @@ def evaluate_detector(
     test = load_test_set(dataset.test)
     results, maps, recons = evaluate(detector, test, val_images, windows)
     window = detector.config.window if detector.config.window in windows else windows[0]
-    write_report(out_dir, results, test, maps, recons, window, panels, f"{dataset.name}: {title}")
+    shown = recons if detector.reconstructs else None
+    write_report(out_dir, results, test, maps, shown, window, panels, f"{dataset.name}: {title}")
     return results
 
 

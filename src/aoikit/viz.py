@@ -24,16 +24,19 @@ def _erode(mask: np.ndarray) -> np.ndarray:
 def save_panel(
     path: Path,
     image: np.ndarray,
-    reconstruction: np.ndarray,
+    reconstruction: np.ndarray | None,
     anomaly_map: np.ndarray,
     threshold: float,
     ground_truth: np.ndarray | None = None,
     title: str = "",
 ) -> None:
-    """Original, reconstruction, residual map, segmentation overlay (and ground truth) side by side."""
-    panels: list[tuple[str, np.ndarray, dict[str, object]]] = [
-        ("original", image, {"cmap": "gray", "vmin": 0, "vmax": 1}),
-        ("reconstruction", reconstruction, {"cmap": "gray", "vmin": 0, "vmax": 1}),
+    """Original, reconstruction (when the family makes one), anomaly map, segmentation overlay (and ground truth)
+    side by side."""
+    grey = {"cmap": "gray", "vmin": 0, "vmax": 1}
+    panels: list[tuple[str, np.ndarray, dict[str, object]]] = [("original", image, grey)]
+    if reconstruction is not None:
+        panels.append(("reconstruction", reconstruction, grey))
+    panels += [
         ("anomaly map", anomaly_map, {"cmap": "inferno", "vmin": 0, "vmax": max(threshold * 1.5, 1e-6)}),
         (f"segmentation > {threshold:.3f}", overlay(image, anomaly_map > threshold), {}),
     ]

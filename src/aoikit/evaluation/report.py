@@ -76,12 +76,13 @@ def write_report(
     results: dict[int, dict[str, Any]],
     test: TestSet,
     maps: dict[int, list[np.ndarray]],
-    recons: Sequence[np.ndarray],
+    recons: Sequence[np.ndarray] | None,
     window: int,
     panels: int,
     title: str,
 ) -> None:
-    """metrics.json, summary.md, roc.png and up to ``panels`` per-image panels at ``window``."""
+    """metrics.json, summary.md, roc.png and up to ``panels`` per-image panels at ``window`` (``recons`` None: the
+    family makes no reconstruction to show)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     serialisable = {str(w): {k: v for k, v in res.items() if k != "roc"} for w, res in results.items()}
     (out_dir / "metrics.json").write_text(json.dumps(serialisable, indent=2))
@@ -94,7 +95,7 @@ def write_report(
         save_panel(
             out_dir / "panels" / name,
             test.images[i],
-            _native(recons[i], test.images[i]),
+            None if recons is None else _native(recons[i], test.images[i]),
             maps[window][i],
             threshold,
             test.masks[i],

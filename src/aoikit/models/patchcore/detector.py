@@ -56,6 +56,7 @@ class PatchCoreDetector(Detector):
 
     family = "patchcore"
     model_names = ("patchcore",)
+    reconstructs = False
     config_cls = PatchCoreConfig
     train_config_cls = PatchCoreFitConfig
     config: PatchCoreConfig

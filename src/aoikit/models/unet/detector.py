@@ -57,6 +57,7 @@ class UNetDetector(FrameNetwork, Detector):
 
     family = "unet"
     model_names = ("unet",)
+    reconstructs = False
     onnx_outputs = ("logits",)
     supervised = True
     config_cls = UNetDetectorConfig
