@@ -10,9 +10,12 @@ import hmac
 import ipaddress
 import os
 import secrets
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
@@ -256,5 +259,18 @@ class BoundServer:
     url: str
 
     def serve(self) -> None:
-        """Serve until interrupted."""
-        self.server.run(sockets=[self.sock])
+        """Serve until Ctrl+C or SIGTERM. Either way the server finishes the requests under way, then the caller's
+        clean-up runs: uvicorn raises the signal again once it has stopped, and SIGTERM, whose default would end the
+        process there, raises SystemExit(143) instead."""
+        if threading.current_thread() is not threading.main_thread():
+            self.server.run(sockets=[self.sock])
+            return
+        previous = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            self.server.run(sockets=[self.sock])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)

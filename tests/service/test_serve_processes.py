@@ -351,3 +351,28 @@ def test_an_acknowledgement_survives_kill_9_of_the_server(
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_serve_through_its_clean_up(
+    runs: dict[str, Any], bad_png: Callable[[int], bytes], tmp_path: Path
+) -> None:
+    """SIGTERM (a service manager's stop) ends serve with 143 and no traceback, after the checks of the frames it
+    answered: the rate alert of the last frame is stored even when the signal comes right after its answer."""
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    command = aoikit("serve", "--run", str(runs["ssim_ae"][0]), "--db", db, "--images", str(tmp_path / "images"))
+    command += ["--port", "0", "--threads", "1", "--alert-window", "1", "--false-alarm-rate", "0.5"]
+    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    line = proc.stdout.readline()
+    assert " at http://" in line, line
+    answer = post(line.split(" at ")[1].split()[0].rstrip("/"), bad_png(0), "c")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 143, proc.stderr.read()
+    assert "Traceback" not in proc.stderr.read()
+    store = ResultStore.open(db)
+    try:
+        assert answer["decision"] == "anomalous" and store.get(answer["id"]) is not None
+        assert [v.alert.kind for v in store.alerts()] == ["rate"]
+    finally:
+        store.close()
