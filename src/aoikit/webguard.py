@@ -259,17 +259,22 @@ class BoundServer:
     url: str
 
     def serve(self) -> None:
-        """Serve until Ctrl+C or SIGTERM. Either way the server finishes the requests under way, then the caller's
-        clean-up runs: uvicorn raises the signal again once it has stopped, and SIGTERM, whose default would end the
-        process there, raises SystemExit(143) instead."""
-        if threading.current_thread() is not threading.main_thread():
-            self.server.run(sockets=[self.sock])
-            return
-        previous = signal.signal(signal.SIGTERM, _terminated)
-        try:
-            self.server.run(sockets=[self.sock])
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+        """Serve until Ctrl+C or SIGTERM (see :func:`run_until_stopped`)."""
+        run_until_stopped(self.server, self.sock)
+
+
+def run_until_stopped(server: uvicorn.Server, sock: socket.socket) -> None:
+    """Run ``server`` on ``sock`` until Ctrl+C or SIGTERM. Either way it finishes the requests under way, then the
+    caller's clean-up runs: uvicorn raises the signal again once it has stopped, and SIGTERM, whose default would end
+    the process there, raises SystemExit(143) instead."""
+    if threading.current_thread() is not threading.main_thread():
+        server.run(sockets=[sock])
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from aoikit.errors import AoikitError
 from aoikit.service.settings import ServiceConfig
+from aoikit.webguard import run_until_stopped
 
 STOP_SECONDS = 15.0
 """How long stopping workers may take before they are killed."""
@@ -129,6 +130,6 @@ def _work(spec: WorkerSpec, sock: socket.socket, report: Connection) -> None:
             server = app_server(inspector, spec.host, spec.token)
             threading.Thread(target=_orphaned, args=(server, os.getppid()), daemon=True).start()
             report.send((True, inspector.describe()))
-            server.run(sockets=[sock])
+            run_until_stopped(server, sock)
     except AoikitError as exc:
         report.send((False, str(exc)))
