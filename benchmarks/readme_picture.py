@@ -3,7 +3,7 @@
 Everything in it is made here (the demo's synthetic brick dataset, the default detector, ``aoikit serve``), so the
 picture holds no third-party data. Needs the serve and browser extras and Chromium with chromedriver on PATH.
 
-    PYTHONPATH=src python benchmarks/readme_picture.py   # writes docs/figures/readme.png
+    PYTHONPATH=src python benchmarks/readme_picture.py [OUT.png [WORK]]   # default docs/figures/readme.png
 """
 
 import os
@@ -126,4 +126,4 @@ def main(out: Path = OUT, work: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    print(f"written: {main()}")
+    print(f"written: {main(*(Path(arg) for arg in sys.argv[1:3]))}")

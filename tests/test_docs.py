@@ -3,8 +3,8 @@ registry, every Python block runs (or compiles, where it needs data), every aoik
 a real command and real options, and every relative link resolves.
 
 Where each README block runs: the Python example here (slow); the train → evaluate → predict → serve → watch block
-here where ../shared/data/mvtec_ad/screw exists (slow, data); ``make test`` in CI (.ci/run) and ``make demo`` after
-it.
+here where ../shared/data/mvtec_ad/screw exists (marked ``readme``: ``make readme``, about two minutes, apart from
+the suite); ``make test``, ``make readme`` and ``make demo`` in CI (.ci/run).
 """
 
 import json
@@ -154,6 +154,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+@pytest.mark.readme
 @pytest.mark.slow
 @pytest.mark.data
 def test_the_readme_path_from_a_folder_to_the_line_runs_on_screw(tmp_path: Path) -> None:
