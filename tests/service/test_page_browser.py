@@ -74,17 +74,19 @@ def test_the_page_shows_inspections_rate_and_alerts(
 def test_an_alert_is_acknowledged_with_its_kind_on_the_page(
     served: tuple[str, Any], browser: Any, bad_png: Callable[[int], bytes]
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     url, inspector = served
     for seed in range(3):
         inspector.inspect(bad_png(seed), FrameMeta(camera="cam1"), "api")
+    inspector.settle()  # the alert is raised after the answers
     browser.get(url)
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="ack-form"]'))
     browser.find_element(By.CSS_SELECTOR, '[data-testid="ack-kind"]').send_keys("scratch")
     browser.find_element(By.CSS_SELECTOR, '[data-testid="ack-button"]').click()
-    WebDriverWait(browser, 20).until(
+    WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException]).until(  # the page redraws
         lambda d: "as scratch" in d.find_element(By.CSS_SELECTOR, '[data-testid="ack-status"]').text
     )
     [view] = inspector.store.alerts()
